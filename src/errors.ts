@@ -1,0 +1,37 @@
+/**
+ * Typed errors. Each names the object it is about (a network, a bond, a
+ * command) so that the single line VDSM shows the Engine says what and why.
+ * Who must act follows from the class: the administrator for InvalidRequest,
+ * the host (OVS, iproute2, disk) for the others.
+ */
+export class HookError extends Error {
+  constructor(
+    /** the network, bond, file or command the error is about */
+    readonly subject: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  /** The one line VDSM shows: "network 'red': vlan: 5000 is not in 0-4094". */
+  get line(): string {
+    return `${this.subject}: ${this.message}`;
+  }
+}
+
+/** The request (or the running config it merges with) is wrong; nothing was touched. */
+export class InvalidRequest extends HookError {}
+
+/** ovs-vsctl refused the transaction, timed out, or OVS is not answering. */
+export class OvsError extends HookError {}
+
+/** A host command other than ovs-vsctl (ip) or a file operation failed. */
+export class HostError extends HookError {}
+
+export function describe(err: unknown): string {
+  if (err instanceof HookError) return err.line;
+  if (err instanceof Error) return `internal error: ${err.message}`;
+  return `internal error: ${String(err)}`;
+}

@@ -1,0 +1,33 @@
+/** The one way the hook runs host commands: an argument array, never a shell, always bounded in time. */
+import { execa } from 'execa';
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export async function run(
+  file: string,
+  args: readonly string[],
+  opts: { input?: string; timeoutMs: number },
+): Promise<CommandResult> {
+  const result = await execa(file, args, {
+    reject: false,
+    input: opts.input,
+    stdin: opts.input === undefined ? 'ignore' : 'pipe',
+    timeout: opts.timeoutMs,
+    stripFinalNewline: true,
+  });
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? (result.failed && !result.exitCode ? result.shortMessage : '')),
+    timedOut: Boolean(result.timedOut),
+  };
+}
+
+export function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+}

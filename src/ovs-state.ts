@@ -1,0 +1,170 @@
+/**
+ * The observed Open vSwitch state: one `ovs-vsctl list` of Bridge, Port and
+ * Interface. Rows carrying the hook's mark in external_ids are its own; the
+ * names of all others are kept only so that nothing is created over them.
+ */
+import { OvsError } from './errors.js';
+import type { Vsctl } from './vsctl.js';
+
+/** external_ids key marking what the hook created; its value is the row's role. */
+export const OWNER_KEY = 'vdsm-hook-ovs';
+/** external_ids key on an uplink/slave interface: its kernel MTU before the hook took it. */
+export const ORIG_MTU_KEY = 'vdsm-hook-ovs-orig-mtu';
+
+export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network';
+
+export interface OvsBridge {
+  uuid: string;
+  name: string;
+  role?: Role;
+  datapathType: string;
+  stp: boolean;
+  ports: string[];
+}
+
+export interface OvsPort {
+  uuid: string;
+  name: string;
+  role?: Role;
+  bridge?: string;
+  tag: number | null;
+  fakeBridge: boolean;
+  bondMode: string | null;
+  lacp: string | null;
+  interfaces: string[];
+}
+
+export interface OvsInterface {
+  uuid: string;
+  name: string;
+  role?: Role;
+  type: string;
+  mtuRequest: number | null;
+  origMtu?: number;
+}
+
+export interface OvsState {
+  bridges: Map<string, OvsBridge>;
+  ports: Map<string, OvsPort>;
+  interfaces: Map<string, OvsInterface>;
+}
+
+const BRIDGE_COLS = '_uuid,name,ports,datapath_type,stp_enable,external_ids';
+const PORT_COLS = '_uuid,name,interfaces,tag,fake_bridge,bond_mode,lacp,external_ids';
+const IFACE_COLS = '_uuid,name,type,mtu_request,external_ids';
+
+export async function readOvsState(vsctl: Vsctl): Promise<OvsState> {
+  const out = await vsctl.call(
+    [
+      '--format=json', '--data=json',
+      `--columns=${BRIDGE_COLS}`, 'list', 'Bridge', '--',
+      `--columns=${PORT_COLS}`, 'list', 'Port', '--',
+      `--columns=${IFACE_COLS}`, 'list', 'Interface',
+    ],
+    'reading the OVS database',
+  );
+  return parseOvsState(out);
+}
+
+/** Parses the three JSON tables (one per line) that readOvsState asks for. */
+export function parseOvsState(text: string): OvsState {
+  const tables = text.split('\n').filter((l) => l.trim() !== '').map((l) => rowsOf(l));
+  if (tables.length !== 3) throw new OvsError('ovs-vsctl', `expected 3 tables, got ${tables.length}`);
+  const [bridgeRows, portRows, ifaceRows] = tables as [Row[], Row[], Row[]];
+  const ifaceName = new Map(ifaceRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
+  const portName = new Map(portRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
+
+  const bridges = new Map<string, OvsBridge>();
+  const bridgeOfPort = new Map<string, string>();
+  for (const r of bridgeRows) {
+    const ids = mapOf(r['external_ids']);
+    const ports = setOf(r['ports']).map((u) => portName.get(uuidOf(u)) ?? '');
+    const b: OvsBridge = {
+      uuid: uuidOf(r['_uuid']),
+      name: String(r['name']),
+      datapathType: String(r['datapath_type']),
+      stp: r['stp_enable'] === true,
+      ports,
+      ...role(ids),
+    };
+    bridges.set(b.name, b);
+    for (const p of ports) bridgeOfPort.set(p, b.name);
+  }
+  const ports = new Map<string, OvsPort>();
+  for (const r of portRows) {
+    const name = String(r['name']);
+    const tag = setOf(r['tag'])[0];
+    const p: OvsPort = {
+      uuid: uuidOf(r['_uuid']),
+      name,
+      tag: typeof tag === 'number' ? tag : null,
+      fakeBridge: r['fake_bridge'] === true,
+      bondMode: optString(r['bond_mode']),
+      lacp: optString(r['lacp']),
+      interfaces: setOf(r['interfaces']).map((u) => ifaceName.get(uuidOf(u)) ?? ''),
+      ...role(mapOf(r['external_ids'])),
+    };
+    const bridge = bridgeOfPort.get(name);
+    if (bridge) p.bridge = bridge;
+    ports.set(name, p);
+  }
+  const interfaces = new Map<string, OvsInterface>();
+  for (const r of ifaceRows) {
+    const ids = mapOf(r['external_ids']);
+    const mtu = setOf(r['mtu_request'])[0];
+    const i: OvsInterface = {
+      uuid: uuidOf(r['_uuid']),
+      name: String(r['name']),
+      type: String(r['type']),
+      mtuRequest: typeof mtu === 'number' ? mtu : null,
+      ...role(ids),
+    };
+    const orig = Number(ids[ORIG_MTU_KEY]);
+    if (Number.isInteger(orig) && orig > 0) i.origMtu = orig;
+    interfaces.set(i.name, i);
+  }
+  return { bridges, ports, interfaces };
+}
+
+/** Names of every OVS object the hook does not own. */
+export function foreignNames(state: OvsState): Set<string> {
+  const names = new Set<string>();
+  for (const table of [state.bridges, state.ports, state.interfaces]) {
+    for (const row of table.values()) if (!row.role) names.add(row.name);
+  }
+  return names;
+}
+
+type Row = Record<string, unknown>;
+
+function rowsOf(line: string): Row[] {
+  const doc = JSON.parse(line) as { headings: string[]; data: unknown[][] };
+  return doc.data.map((values) => Object.fromEntries(doc.headings.map((h, i) => [h, values[i]])));
+}
+
+// OVSDB JSON atoms: ["uuid", u], ["set", [..]] (a one-element set may be the bare atom), ["map", [[k, v], ..]]
+function uuidOf(atom: unknown): string {
+  return Array.isArray(atom) && atom[0] === 'uuid' ? String(atom[1]) : String(atom);
+}
+
+function setOf(value: unknown): unknown[] {
+  if (Array.isArray(value) && value[0] === 'set') return value[1] as unknown[];
+  return [value];
+}
+
+function mapOf(value: unknown): Record<string, string> {
+  if (!Array.isArray(value) || value[0] !== 'map') return {};
+  return Object.fromEntries((value[1] as [string, string][]).map(([k, v]) => [k, String(v)]));
+}
+
+function optString(value: unknown): string | null {
+  const v = setOf(value)[0];
+  return typeof v === 'string' ? v : null;
+}
+
+const ROLES: readonly string[] = ['bridge', 'uplink', 'bond', 'slave', 'network'];
+
+function role(ids: Record<string, string>): { role?: Role } {
+  const value = ids[OWNER_KEY];
+  return value !== undefined && ROLES.includes(value) ? { role: value as Role } : {};
+}

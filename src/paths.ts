@@ -1,0 +1,24 @@
+/** Every host path the hook touches, under VDSM_HOOK_OVS_ROOT (default "/"). */
+import { join } from 'node:path';
+
+export interface HostPaths {
+  root: string;
+  config: string;
+  netsDir: string;
+  bondsDir: string;
+  stateDir: string;
+  log: string;
+  lock: string;
+}
+
+export function hostPaths(root = process.env['VDSM_HOOK_OVS_ROOT'] || '/'): HostPaths {
+  return {
+    root,
+    config: join(root, 'etc/vdsm/vdsm-hook-ovs.conf'),
+    netsDir: join(root, 'var/run/vdsm/netconf/nets'),
+    bondsDir: join(root, 'var/run/vdsm/netconf/bonds'),
+    stateDir: join(root, 'var/lib/vdsm-hook-ovs'),
+    log: join(root, 'var/log/vdsm/ovs-hook.log'),
+    lock: join(root, 'run/vdsm-hook-ovs.lock'),
+  };
+}

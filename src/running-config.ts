@@ -1,0 +1,55 @@
+/**
+ * VDSM's running config: one JSON object per network or bond, in
+ * var/run/vdsm/netconf/{nets,bonds}/<name>. VDSM keeps its own (Linux bridge)
+ * entries there too; the hook reads all, writes only OVS ones.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HostError } from './errors.js';
+import { writeFileAtomic, removeFile } from './files.js';
+import type { Attrs } from './model.js';
+import type { HostPaths } from './paths.js';
+import { isRecord } from './values.js';
+
+export interface RunningConfig {
+  networks: Map<string, Attrs>;
+  bonds: Map<string, Attrs>;
+}
+
+export function readRunningConfig(paths: HostPaths): RunningConfig {
+  return { networks: readDir(paths.netsDir), bonds: readDir(paths.bondsDir) };
+}
+
+function readDir(dir: string): Map<string, Attrs> {
+  const entries = new Map<string, Attrs>();
+  if (!existsSync(dir)) return entries;
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.')) continue;
+    const file = join(dir, name);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new HostError(file, `running config entry is not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+    if (!isRecord(parsed)) throw new HostError(file, 'running config entry is not a JSON object');
+    entries.set(name, parsed);
+  }
+  return entries;
+}
+
+export type EntryChange = { kind: 'nets' | 'bonds'; name: string; attrs: Attrs | null };
+
+/** Write (attrs) or delete (null) entries; an entry whose content is unchanged is not rewritten. */
+export function saveEntries(paths: HostPaths, changes: EntryChange[]): void {
+  for (const { kind, name, attrs } of changes) {
+    const file = join(kind === 'nets' ? paths.netsDir : paths.bondsDir, name);
+    if (attrs === null) {
+      removeFile(file);
+      continue;
+    }
+    const text = `${JSON.stringify(attrs, null, 4)}\n`;
+    if (existsSync(file) && readFileSync(file, 'utf8') === text) continue;
+    writeFileAtomic(file, text);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * before_network_setup: the data flow of DESIGN.md, one step per module.
+ * validate -> split -> desired -> observe -> plan -> apply (one ovs-vsctl
+ * transaction, then ip) -> save running config -> hand the rest to VDSM.
+ */
+import { buildDesired } from './desired.js';
+import type { HookContext } from './hook-io.js';
+import { readKernelState } from './kernel.js';
+import { applyLinks, planLinks, renderLinks } from './links.js';
+import { withLock } from './lock.js';
+import { planTransaction } from './planner.js';
+import { foreignNames, readOvsState, type OvsState } from './ovs-state.js';
+import { isEmpty, parseSetupPayload, splitRequest, type SetupRequest } from './request.js';
+import { readRunningConfig, saveEntries } from './running-config.js';
+import { renderTransaction, Vsctl } from './vsctl.js';
+import { isRecord } from './values.js';
+
+export async function beforeNetworkSetup(doc: unknown, { paths, config, log }: HookContext): Promise<unknown> {
+  const request = parseSetupPayload(doc);
+  return withLock(paths.lock, config.timeout * 6, async () => {
+    const running = readRunningConfig(paths);
+    const { ovs, rest } = splitRequest(request, running);
+    if (isEmpty(ovs)) {
+      log.info('no OVS networks or bonds in this request');
+      return doc;
+    }
+    log.info(`OVS part: networks [${[...ovs.networks.keys()].join(', ')}], bonds [${[...ovs.bonds.keys()].join(', ')}]`);
+    const vsctl = new Vsctl(config.timeout);
+    const [observed, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(config.timeout)]);
+    const { desired, changes } = buildDesired(running, ovs, {
+      links: new Set(kernel.links.keys()),
+      foreignOvs: foreignNames(observed),
+      ownDevices: ownDevices(observed),
+    });
+    const kernelMtu = new Map([...kernel.links.values()].map((l) => [l.name, l.mtu]));
+    const txn = planTransaction(desired, observed, kernelMtu, config.datapathType);
+    if (txn.commands.length === 0) {
+      log.info('OVS: no changes');
+    } else {
+      log.info(`OVS transaction (${txn.commands.length} commands):\n${renderTransaction(txn.commands).join('\n')}`);
+      await vsctl.transact(txn.commands);
+    }
+    // devices the transaction created exist only now
+    const kernelAfter = txn.commands.length === 0 ? kernel : await readKernelState(config.timeout);
+    const links = planLinks(desired, kernelAfter, txn.restoreMtu);
+    if (links.length === 0) log.info('links: no changes');
+    else log.info(`links:\n${renderLinks(links).join('\n')}`);
+    await applyLinks(links, config.timeout);
+    saveEntries(paths, changes);
+    log.info(`running config saved: ${changes.map((c) => `${c.kind}/${c.name}${c.attrs ? '' : ' (removed)'}`).join(', ')}`);
+    return withRequest(doc, rest);
+  });
+}
+
+/** Kernel devices that are the hook's own OVS internal ports (networks, bridges). */
+function ownDevices(state: OvsState): Set<string> {
+  return new Set(
+    [...state.interfaces.values()].filter((i) => i.role === 'network' || i.role === 'bridge').map((i) => i.name),
+  );
+}
+
+/** The document VDSM gets back: the same, with only the non-OVS networks and bonds left. */
+function withRequest(doc: unknown, rest: SetupRequest): unknown {
+  const top = doc as Record<string, unknown>;
+  const request = isRecord(top['request']) ? top['request'] : {};
+  return { ...top, request: { ...request, networks: rest.networks, bondings: rest.bondings } };
+}
