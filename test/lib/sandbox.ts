@@ -561,9 +561,12 @@ export async function createSandbox(
     ])
     for (const nic of nics) {
       await run('ip', ['link', 'add', nic, 'netns', host, 'type', 'veth', 'peer', 'name', `p-${nic}`, 'netns', peer])
-      await nsRun(host, 'ip', ['link', 'set', nic, 'up'])
+      // host NICs stay down: bringing uplinks up is the hook's job, and tested
       await nsRun(peer, 'ip', ['link', 'set', `p-${nic}`, 'up'])
     }
+    // the peer holds endpoints of several VLANs in one namespace: without this its
+    // kernel answers ARP for any of its addresses on any VLAN and fakes reachability
+    await nsRun(peer, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_ignore=1'])
     await peerOvs.vsctl(
       'add-br', PEER_BRIDGE,
       '--', 'set', 'bridge', PEER_BRIDGE, 'datapath_type=netdev',
