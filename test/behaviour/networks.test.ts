@@ -3,17 +3,13 @@
  * a peer, edits and removals converge, re-runs write nothing, and nothing the
  * hook does not own is touched.
  */
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '../lib/sandbox.js';
-import { ovsNet, remove, setup } from '../lib/requests.js';
+import { applyOk, ovsNet, remove, setup } from '../lib/requests.js';
 
-async function apply(t: Test, sb: Sandbox, payload: unknown) {
-  const r = await sb.runHook('before_network_setup', payload);
-  t.equal(r.exitCode, 0, `hook succeeded${r.exitCode ? `: ${r.stderr.split('\n')[0]}` : ''}`);
-  return r;
-}
+const apply = applyOk;
 
 async function kernelMtu(sb: Sandbox, ns: string, dev: string): Promise<number> {
   const out = await sb.exec(ns, 'ip', ['-j', 'link', 'show', 'dev', dev]);

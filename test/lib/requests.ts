@@ -1,3 +1,6 @@
+import type { Test } from 'tap';
+import type { Sandbox } from './sandbox.js';
+
 /** Small builders for setupNetworks payloads, as VDSM hands them to before_network_setup. */
 export type Attrs = Record<string, unknown>;
 
@@ -15,3 +18,10 @@ export function ovsBond(nics: string[], custom = 'ovs:True'): Attrs {
 }
 
 export const remove: Attrs = { remove: 'true' };
+
+/** Runs before_network_setup and asserts it succeeded, naming the error if not. */
+export async function applyOk(t: Test, sb: Sandbox, payload: unknown) {
+  const r = await sb.runHook('before_network_setup', payload);
+  t.equal(r.exitCode, 0, r.exitCode === 0 ? 'hook succeeded' : `hook failed: ${r.stderr.split('\n')[0]}`);
+  return r;
+}
