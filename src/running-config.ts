@@ -40,16 +40,24 @@ function readDir(dir: string): Map<string, Attrs> {
 
 export type EntryChange = { kind: 'nets' | 'bonds'; name: string; attrs: Attrs | null };
 
-/** Write (attrs) or delete (null) entries; an entry whose content is unchanged is not rewritten. */
-export function saveEntries(paths: HostPaths, changes: EntryChange[]): void {
+/**
+ * Write (attrs) or delete (null) entries. An entry whose content is unchanged
+ * is not rewritten; returns the entries that really changed, for the log.
+ */
+export function saveEntries(paths: HostPaths, changes: EntryChange[]): string[] {
+  const written: string[] = [];
   for (const { kind, name, attrs } of changes) {
     const file = join(kind === 'nets' ? paths.netsDir : paths.bondsDir, name);
     if (attrs === null) {
+      if (!existsSync(file)) continue;
       removeFile(file);
+      written.push(`${kind}/${name} (removed)`);
       continue;
     }
     const text = `${JSON.stringify(attrs, null, 4)}\n`;
     if (existsSync(file) && readFileSync(file, 'utf8') === text) continue;
     writeFileAtomic(file, text);
+    written.push(`${kind}/${name}`);
   }
+  return written;
 }

@@ -17,6 +17,7 @@ import { isRecord } from './values.js';
 
 export async function beforeNetworkSetup(doc: unknown, { paths, config, log }: HookContext): Promise<unknown> {
   const request = parseSetupPayload(doc);
+  // a run holding the lock may itself wait on OVS for its timeout, more than once
   return withLock(paths.lock, config.timeout * 6, async () => {
     const running = readRunningConfig(paths);
     const { ovs, rest } = splitRequest(request, running);
@@ -46,8 +47,8 @@ export async function beforeNetworkSetup(doc: unknown, { paths, config, log }: H
     if (links.length === 0) log.info('links: no changes');
     else log.info(`links:\n${renderLinks(links).join('\n')}`);
     await applyLinks(links, config.timeout);
-    saveEntries(paths, changes);
-    log.info(`running config saved: ${changes.map((c) => `${c.kind}/${c.name}${c.attrs ? '' : ' (removed)'}`).join(', ')}`);
+    const saved = saveEntries(paths, changes);
+    log.info(saved.length ? `running config saved: ${saved.join(', ')}` : 'running config: no changes');
     return withRequest(doc, rest);
   });
 }
