@@ -189,3 +189,37 @@ t.test('running config survives a move of a network from a NIC to a bond', async
   t.ok(await sb.ping(sb.host, '10.60.0.2'), 'on the bond');
   t.ok(existsSync(join(sb.root, 'var/run/vdsm/netconf/bonds/bond0')), 'bond recorded');
 });
+
+t.test('default route via the network gateway, removed when the network stops holding it', async (t) => {
+  const sb = await createSandbox(t);
+  await sb.peerEndpoint('pgw', 70, '10.70.0.2/24');
+  // an address only reachable through the default route
+  await sb.exec(sb.peer, 'ip', ['addr', 'add', '192.0.2.77/32', 'dev', 'pgw']);
+  const net = { nic: 'eth1', vlan: '70', ipaddr: '10.70.0.1', netmask: '255.255.255.0', gateway: '10.70.0.2' };
+  await apply(t, sb, setup({ gw: ovsNet({ ...net, defaultRoute: true }) }));
+  const routes = async () => JSON.parse((await sb.exec(sb.host, 'ip', ['-j', 'route', 'show', 'default'])).stdout);
+  t.same((await routes()).map((r: { gateway: string; dev: string }) => [r.gateway, r.dev]), [['10.70.0.2', 'gw']]);
+  t.ok(await sb.ping(sb.host, '192.0.2.77'), 'a host beyond the gateway is reached');
+  await apply(t, sb, setup({ gw: ovsNet(net) }));
+  t.same(await routes(), [], 'default route gone with defaultRoute false');
+});
+
+t.test('STP is set on the parent bridge; every row the hook creates carries its mark', async (t) => {
+  const sb = await createSandbox(t);
+  await apply(t, sb, setup({
+    s1: ovsNet({ nic: 'eth1', vlan: 1, stp: true }),
+    s2: ovsNet({ nic: 'eth1', vlan: 2, STP: 'no' }),
+    s3: ovsNet({ nic: 'eth2', vlan: 3 }),
+  }));
+  t.equal(await sb.hostOvs.vsctl('get', 'Bridge', 'ovsbr-eth1', 'stp_enable'), 'true', 'a network asking for STP');
+  t.equal(await sb.hostOvs.vsctl('get', 'Bridge', 'ovsbr-eth2', 'stp_enable'), 'false', 'no network asking');
+  for (const table of ['Bridge', 'Port', 'Interface']) {
+    const rows = JSON.parse(await sb.hostOvs.vsctl('--format=json', '--data=json', '--columns=name,external_ids', 'list', table))
+      .data as [string, ['map', [string, string][]]][];
+    const unmarked = rows.filter(([, ids]) => !ids[1].some(([k]) => k === 'vdsm-hook-ovs')).map(([name]) => name);
+    t.ok(rows.length >= 2, `${table} has rows`);
+    t.same(unmarked, [], `every ${table} row is marked`);
+  }
+  await apply(t, sb, setup({ s1: ovsNet({ nic: 'eth1', vlan: 1 }) }));
+  t.equal(await sb.hostOvs.vsctl('get', 'Bridge', 'ovsbr-eth1', 'stp_enable'), 'false', 'off when no network asks');
+});
