@@ -104,14 +104,33 @@ function planBridges(networks: Map<string, NetworkDef>, bonds: Map<string, BondD
   return bridges;
 }
 
+/** NICs that VDSM's own (Linux bridge) networks and bonds hold: OVS must not take them. */
+function legacyUsers(running: RunningConfig): Map<string, string> {
+  const users = new Map<string, string>();
+  for (const [name, attrs] of running.networks) {
+    if (!networkIsOvs(name, attrs) && typeof attrs['nic'] === 'string') users.set(attrs['nic'], `network '${name}'`);
+  }
+  for (const [name, attrs] of running.bonds) {
+    if (bondIsOvs(name, attrs) || !Array.isArray(attrs['nics'])) continue;
+    for (const nic of attrs['nics']) if (typeof nic === 'string') users.set(nic, `bond '${name}'`);
+  }
+  return users;
+}
+
 function validate(desired: DesiredState, running: RunningConfig, request: OvsRequest, host: HostFacts): void {
   const { networks, bonds, bridges } = desired;
+  const legacy = legacyUsers(running);
+  const notLegacy = (s: string, attr: string, nic: string): void => {
+    const user = legacy.get(nic);
+    if (user) throw new InvalidRequest(s, `${attr}: ${nic} is used by ${user}, which is not on OVS`);
+  };
   const slaveOf = new Map<string, string>();
   for (const bond of bonds.values()) {
     const s = `bond '${bond.name}'`;
     if (!/^bond\d+$/.test(bond.name)) throw new InvalidRequest(s, 'name: bond names must match bond<N>');
     for (const nic of bond.nics) {
       if (!host.links.has(nic)) throw new InvalidRequest(s, `nics: ${nic} does not exist on this host`);
+      notLegacy(s, 'nics', nic);
       const other = slaveOf.get(nic);
       if (other) throw new InvalidRequest(s, `nics: ${nic} is already a slave of bond '${other}'`);
       slaveOf.set(nic, bond.name);
@@ -143,6 +162,7 @@ function validate(desired: DesiredState, running: RunningConfig, request: OvsReq
       }
       const bond = slaveOf.get(up.name);
       if (bond) throw new InvalidRequest(s, `nic: ${up.name} is a slave of bond '${bond}'`);
+      notLegacy(s, 'nic', up.name);
     }
     const key = `${up.name}/${net.vlan}`;
     const clash = onUplinkVlan.get(key);

@@ -73,7 +73,9 @@ export function customOf(subject: string, attrs: Attrs): Record<string, string> 
   if (isUnset(custom)) return {};
   if (!isRecord(custom)) throw new InvalidRequest(subject, `custom: ${JSON.stringify(custom)} is not an object`);
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(custom)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(custom)) {
+    if (v !== null && v !== undefined) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
   return out;
 }
 

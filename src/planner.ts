@@ -63,6 +63,14 @@ export function planTransaction(
       add(`${port.name} is no longer the uplink of bridge ${port.bridge}`, ['del-port', port.bridge!, port.name]);
     }
   }
+  // slaves leave kept bonds before any bond takes them (a NIC may move between bonds)
+  for (const name of keptUplinks) {
+    const port = observed.ports.get(name)!;
+    const bond = desired.bonds.get(name);
+    for (const nic of bond ? port.interfaces.filter((n) => !bond.nics.includes(n)) : []) {
+      add(`bond ${name}: slave ${nic} removed`, ['remove', 'Port', name, 'interfaces', observed.interfaces.get(nic)!.uuid]);
+    }
+  }
 
   // 2. bridges and their uplinks
   const uplinkMtu = new Map<string, number>();
@@ -133,10 +141,6 @@ export function planTransaction(
       add(`bond ${bond.name}: slave ${nic} added`,
         [`--id=@${nic}`, 'create', 'Interface', `name=${nic}`, mark('slave'), ...origMtu(nic), `mtu_request=${mtu}`],
         ['add', 'Port', bond.name, 'interfaces', `@${nic}`]);
-    }
-    for (const nic of port.interfaces.filter((n) => !bond.nics.includes(n))) {
-      add(`bond ${bond.name}: slave ${nic} removed`,
-        ['remove', 'Port', bond.name, 'interfaces', observed.interfaces.get(nic)!.uuid]);
     }
     for (const nic of bond.nics.filter((n) => port.interfaces.includes(n))) {
       fixMtu(nic, mtu, `bond ${bond.name}: slave ${nic} MTU ${mtu}, the largest of its networks`);

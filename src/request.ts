@@ -41,42 +41,39 @@ export function parseSetupPayload(doc: unknown): SetupRequest {
  * rest is returned as the very objects VDSM sent.
  */
 export function splitRequest(req: SetupRequest, running: RunningConfig): { ovs: OvsRequest; rest: SetupRequest } {
-  const ovs: OvsRequest = { networks: new Map(), bonds: new Map() };
-  const rest: SetupRequest = { networks: {}, bondings: {}, options: req.options };
-  for (const [name, attrs] of Object.entries(req.networks)) {
-    const subject = `network '${name}'`;
-    const current = running.networks.get(name);
-    const wasOvs = current !== undefined && networkIsOvs(name, current);
+  const nets = splitSection('network', 'custom.ovs', req.networks, running.networks, networkIsOvs);
+  const bonds = splitSection('bond', 'options custom ovs', req.bondings, running.bonds, bondIsOvs);
+  return {
+    ovs: { networks: nets.ovs, bonds: bonds.ovs },
+    rest: { networks: nets.rest, bondings: bonds.rest, options: req.options },
+  };
+}
+
+function splitSection(
+  kind: 'network' | 'bond',
+  flag: string,
+  entries: Record<string, Attrs>,
+  running: Map<string, Attrs>,
+  isOvs: (name: string, attrs: Attrs) => boolean,
+): { ovs: Map<string, Attrs | null>; rest: Record<string, Attrs> } {
+  const ovs = new Map<string, Attrs | null>();
+  const rest: Record<string, Attrs> = {};
+  for (const [name, attrs] of Object.entries(entries)) {
+    const subject = `${kind} '${name}'`;
+    const current = running.get(name);
+    const wasOvs = current !== undefined && isOvs(name, current);
     if (isRemoval(subject, attrs)) {
-      if (wasOvs) ovs.networks.set(name, null);
-      else rest.networks[name] = attrs;
+      if (wasOvs) ovs.set(name, null);
+      else rest[name] = attrs;
       continue;
     }
-    const isOvs = networkIsOvs(name, attrs);
-    if (isOvs && current !== undefined && !wasOvs) {
-      throw new InvalidRequest(subject, 'custom.ovs: converting a Linux-bridge network to OVS is not supported yet');
+    const nowOvs = isOvs(name, attrs);
+    if (current !== undefined && nowOvs !== wasOvs) {
+      const [from, to] = wasOvs ? ['OVS', 'Linux'] : ['Linux', 'OVS'];
+      throw new InvalidRequest(subject, `${flag}: moving a ${kind} from ${from} to ${to} is not supported yet`);
     }
-    if (!isOvs && wasOvs) {
-      throw new InvalidRequest(subject, 'custom.ovs: converting an OVS network to a Linux bridge is not supported yet');
-    }
-    if (isOvs) ovs.networks.set(name, attrs);
-    else rest.networks[name] = attrs;
-  }
-  for (const [name, attrs] of Object.entries(req.bondings)) {
-    const subject = `bond '${name}'`;
-    const current = running.bonds.get(name);
-    const wasOvs = current !== undefined && bondIsOvs(name, current);
-    if (isRemoval(subject, attrs)) {
-      if (wasOvs) ovs.bonds.set(name, null);
-      else rest.bondings[name] = attrs;
-      continue;
-    }
-    const isOvs = bondIsOvs(name, attrs);
-    if (isOvs !== wasOvs && current !== undefined) {
-      throw new InvalidRequest(subject, 'options custom ovs: moving a bond between Linux and OVS is not supported yet');
-    }
-    if (isOvs) ovs.bonds.set(name, attrs);
-    else rest.bondings[name] = attrs;
+    if (nowOvs) ovs.set(name, attrs);
+    else rest[name] = attrs;
   }
   return { ovs, rest };
 }
