@@ -2,22 +2,20 @@
 // executable file per hook directory, needing no node_modules (VDSM runs
 // every executable in a hook directory, so nothing else may live there).
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(top, 'dist', 'hooks');
-rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 // the repository's package.json says "module"; the bundles are CommonJS, as they are once installed
 writeFileSync(join(top, 'dist', 'package.json'), '{ "type": "commonjs" }\n');
 
-const entries = readdirSync(join(top, 'hooks')).filter((f) => f.endsWith('.ts'));
-for (const entry of entries) {
-  const hook = basename(entry, '.ts');
+const hooks = readdirSync(join(top, 'hooks')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts'));
+for (const hook of hooks) {
   const result = await build({
-    entryPoints: [join(top, 'hooks', entry)],
+    entryPoints: [join(top, 'hooks', `${hook}.ts`)],
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -30,7 +28,13 @@ for (const entry of entries) {
   });
   const file = join(out, hook, '50_ovs');
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `#!/usr/bin/env node\n${result.outputFiles[0].text}`);
-  chmodSync(file, 0o755);
+  // replaced by rename: a hook running meanwhile sees the old or the new bundle, never half of one
+  const tmp = join(out, `.${hook}.tmp`);
+  writeFileSync(tmp, `#!/usr/bin/env node\n${result.outputFiles[0].text}`);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, file);
   console.log(`built ${file}`);
+}
+for (const stale of readdirSync(out).filter((d) => !hooks.includes(d) && existsSync(join(out, d, '50_ovs')))) {
+  rmSync(join(out, stale), { recursive: true, force: true });
 }

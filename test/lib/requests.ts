@@ -22,6 +22,6 @@ export const remove: Attrs = { remove: 'true' };
 /** Runs before_network_setup and asserts it succeeded, naming the error if not. */
 export async function applyOk(t: Test, sb: Sandbox, payload: unknown) {
   const r = await sb.runHook('before_network_setup', payload);
-  t.equal(r.exitCode, 0, r.exitCode === 0 ? 'hook succeeded' : `hook failed: ${r.stderr.split('\n')[0]}`);
+  t.equal(r.exitCode, 0, r.exitCode === 0 ? 'hook succeeded' : `hook failed (exit ${r.exitCode}):\n${r.stderr}`);
   return r;
 }
