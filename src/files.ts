@@ -2,27 +2,49 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  // the rename itself must reach the disk, or a crash can bring the old file back
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+/** A file to write (content) or to remove (null). */
+export interface FileChange {
+  path: string;
+  content: string | null;
+  mode?: number;
 }
 
-export function removeFile(path: string): void {
-  rmSync(path, { force: true });
+/**
+ * Each written file is complete on disk before it replaces the old one
+ * (temp file, fsync, rename); then each directory is fsynced once, so that
+ * the renames and removals themselves survive a crash.
+ */
+export function applyFileChanges(changes: FileChange[]): void {
+  const dirs = new Set<string>();
+  for (const { path, content, mode = 0o644 } of changes) {
+    const dir = dirname(path);
+    dirs.add(dir);
+    if (content === null) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.${process.pid}.tmp`);
+    const fd = openSync(tmp, 'w', mode);
+    try {
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  }
+  for (const dir of dirs) {
+    let fd: number;
+    try {
+      fd = openSync(dir, 'r');
+    } catch {
+      continue; // a removal in a directory that does not exist
+    }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from './errors.js';
-import { writeFileAtomic, removeFile } from './files.js';
+import { applyFileChanges, type FileChange } from './files.js';
 import type { Attrs } from './model.js';
 import type { HostPaths } from './paths.js';
 import { isRecord } from './values.js';
@@ -45,19 +45,16 @@ export type EntryChange = { kind: 'nets' | 'bonds'; name: string; attrs: Attrs |
  * is not rewritten; returns the entries that really changed, for the log.
  */
 export function saveEntries(paths: HostPaths, changes: EntryChange[]): string[] {
+  const files: FileChange[] = [];
   const written: string[] = [];
   for (const { kind, name, attrs } of changes) {
-    const file = join(kind === 'nets' ? paths.netsDir : paths.bondsDir, name);
-    if (attrs === null) {
-      if (!existsSync(file)) continue;
-      removeFile(file);
-      written.push(`${kind}/${name} (removed)`);
-      continue;
-    }
-    const text = `${JSON.stringify(attrs, null, 4)}\n`;
-    if (existsSync(file) && readFileSync(file, 'utf8') === text) continue;
-    writeFileAtomic(file, text);
-    written.push(`${kind}/${name}`);
+    const path = join(kind === 'nets' ? paths.netsDir : paths.bondsDir, name);
+    const content = attrs === null ? null : `${JSON.stringify(attrs, null, 4)}\n`;
+    const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
+    if (content === current) continue;
+    files.push({ path, content });
+    written.push(`${kind}/${name}${content === null ? ' (removed)' : ''}`);
   }
+  applyFileChanges(files);
   return written;
 }

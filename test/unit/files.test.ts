@@ -2,38 +2,40 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { removeFile, writeFileAtomic } from '../../src/files.js';
+import { applyFileChanges } from '../../src/files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vho-files-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-t.test('writeFileAtomic creates missing directories and leaves no temporary file', async (t) => {
+t.test('applyFileChanges creates missing directories and leaves no temporary file', async (t) => {
   const file = join(dir, 'a/b/entry');
-  writeFileAtomic(file, 'one\n');
+  applyFileChanges([{ path: file, content: 'one\n' }]);
   t.equal(readFileSync(file, 'utf8'), 'one\n');
   t.strictSame(readdirSync(join(dir, 'a/b')), ['entry']);
   t.equal(statSync(file).mode & 0o777, 0o644 & ~process.umask(), 'default mode 0644 (less the umask)');
 });
 
-t.test('writeFileAtomic replaces by rename: a reader never sees a partial file', async (t) => {
+t.test('applyFileChanges replaces by rename: a reader never sees a partial file', async (t) => {
   const file = join(dir, 'replace');
   writeFileSync(file, 'old');
   const before = statSync(file).ino;
-  writeFileAtomic(file, 'new');
+  applyFileChanges([{ path: file, content: 'new' }]);
   t.equal(readFileSync(file, 'utf8'), 'new');
   t.not(statSync(file).ino, before, 'a new inode renamed over the old path');
 });
 
-t.test('writeFileAtomic honours the mode', async (t) => {
+t.test('applyFileChanges honours the mode', async (t) => {
   const file = join(dir, 'secret');
-  writeFileAtomic(file, 'x', 0o600);
+  applyFileChanges([{ path: file, content: 'x', mode: 0o600 }]);
   t.equal(statSync(file).mode & 0o777, 0o600);
 });
 
-t.test('removeFile removes, and does not mind an absent file', async (t) => {
-  const file = join(dir, 'gone');
-  writeFileSync(file, 'x');
-  removeFile(file);
-  t.notOk(existsSync(file));
-  t.doesNotThrow(() => removeFile(file));
+t.test('applyFileChanges writes and removes in one go, and does not mind an absent file', async (t) => {
+  const gone = join(dir, 'gone');
+  const kept = join(dir, 'sub', 'kept');
+  writeFileSync(gone, 'x');
+  applyFileChanges([{ path: gone, content: null }, { path: kept, content: 'k' }, { path: join(dir, 'nodir', 'absent'), content: null }]);
+  t.notOk(existsSync(gone), 'removed');
+  t.equal(readFileSync(kept, 'utf8'), 'k', 'written, its directory created');
+  t.doesNotThrow(() => applyFileChanges([{ path: gone, content: null }]), 'removing an absent file is fine');
 });

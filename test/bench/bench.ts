@@ -1,0 +1,535 @@
+/**
+ * Benchmark: the before_network_setup hook against a hand-written floor doing
+ * the same Open vSwitch work, on the real-OVS sandbox (userspace datapath).
+ * The hook is dist/hooks/before_network_setup/50_ovs as `npm run build` left
+ * it, copied into the sandbox once so a concurrent rebuild cannot pull it away.
+ *
+ *   npm run bench                          N = 1, 50, 200; 3 runs each
+ *   npm run bench -- --n 1,50 --runs 5
+ *
+ * For each N and repetition the hook and the floor run one after the other in
+ * this process (which goes first alternates), each through the same
+ * `ip netns exec HOST env OVS_RUNDIR=... CMD` path, timed with process.hrtime
+ * around the whole subprocess:
+ *
+ *   add     hook adds N VLAN networks n0..n{N-1} (VLAN 100..) on eth1, from empty
+ *           floor: ONE ovs-vsctl transaction with the same commands, + one ip -batch
+ *   noop    hook re-applies the same request      floor: `node -e 0`
+ *   edit    hook moves every VLAN by +1000        floor: one transaction of N `set Port tag=`
+ *   remove  hook removes all N networks           floor: one transaction `del-br ovsbr-eth1`
+ *
+ * The floor's add and edit are checked to leave the same OVS configuration as
+ * the hook's (first repetition of each N). Every hook run must exit 0, or the
+ * benchmark aborts with the first line of its stderr. Results go to
+ * bench-results/bench-<ISO timestamp>.json.
+ */
+import { execa } from 'execa'
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createSandbox, type Sandbox } from '../lib/sandbox.js'
+
+const TOP = fileURLToPath(new URL('../../', import.meta.url))
+const HOOK = path.join(TOP, 'dist/hooks/before_network_setup/50_ovs')
+const RESULTS_DIR = path.join(TOP, 'bench-results')
+const NIC = 'eth1'
+const BRIDGE = `ovsbr-${NIC}`
+const FIRST_VLAN = 100
+const EDIT_DELTA = 1000
+const MTU = 1500
+/** What the hook writes into external_ids (src/ovs-state.ts). */
+const OWNER_KEY = 'vdsm-hook-ovs'
+const ORIG_MTU_KEY = 'vdsm-hook-ovs-orig-mtu'
+const mark = (role: string): string => `external_ids:${OWNER_KEY}=${role}`
+
+type Op = 'add' | 'noop' | 'edit' | 'remove'
+const OPS: Op[] = ['add', 'noop', 'edit', 'remove']
+
+/* ------------------------------------------------------------------------ */
+/* arguments                                                                 */
+/* ------------------------------------------------------------------------ */
+
+interface Args {
+  ns: number[]
+  runs: number
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { ns: [1, 50, 200], runs: 3 }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const eq = a.indexOf('=')
+    const key = eq >= 0 ? a.slice(0, eq) : a
+    const value = (): string => {
+      const v = eq >= 0 ? a.slice(eq + 1) : argv[++i]
+      if (v === undefined) throw new Error(`${key} needs a value`)
+      return v
+    }
+    if (key === '--n') {
+      args.ns = value().split(',').map((s) => positiveInt('--n', s))
+    } else if (key === '--runs') {
+      args.runs = positiveInt('--runs', value())
+    } else if (key === '--help' || key === '-h') {
+      console.log('usage: npm run bench -- [--n 1,50,200] [--runs 3]')
+      process.exit(0)
+    } else {
+      throw new Error(`unknown argument ${a} (usage: --n 1,50,200 --runs 3)`)
+    }
+  }
+  for (const n of args.ns) {
+    // VLAN ids must stay <= 4094 after the +1000 edit
+    if (FIRST_VLAN + n - 1 + EDIT_DELTA > 4094) throw new Error(`--n ${n}: too many VLANs`)
+  }
+  return args
+}
+
+function positiveInt(what: string, s: string): number {
+  const n = Number(s.trim())
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: ${JSON.stringify(s)} is not a positive integer`)
+  return n
+}
+
+/* ------------------------------------------------------------------------ */
+/* statistics and output                                                     */
+/* ------------------------------------------------------------------------ */
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-')
+const round = (x: number): number => Math.round(x * 100) / 100
+
+function table(head: string[], rows: string[][], rightAligned: boolean[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (rightAligned[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+/* ------------------------------------------------------------------------ */
+/* requests                                                                  */
+/* ------------------------------------------------------------------------ */
+
+const netName = (i: number): string => `n${i}`
+
+function addRequest(n: number, vlanBase: number): unknown {
+  const networks: Record<string, unknown> = {}
+  for (let i = 0; i < n; i++) {
+    networks[netName(i)] = { nic: NIC, vlan: String(vlanBase + i), bridged: 'true', custom: { ovs: 'true' } }
+  }
+  return { request: { networks, bondings: {}, options: {} } }
+}
+
+function removeRequest(n: number): unknown {
+  const networks: Record<string, unknown> = {}
+  for (let i = 0; i < n; i++) networks[netName(i)] = { remove: 'true' }
+  return { request: { networks, bondings: {}, options: {} } }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the floor: the same OVS and ip work, hand-written, in one call each        */
+/* ------------------------------------------------------------------------ */
+
+/** The transaction src/planner.ts issues for N new VLAN networks on a new bridge. */
+function floorAddArgs(n: number, origMtu: number): string[] {
+  const cmds: string[][] = [
+    ['add-br', BRIDGE],
+    ['set', 'Bridge', BRIDGE, 'datapath_type=netdev', 'stp_enable=false', mark('bridge')],
+    ['set', 'Port', BRIDGE, mark('bridge')],
+    ['set', 'Interface', BRIDGE, mark('bridge')],
+    ['add-port', BRIDGE, NIC],
+    ['set', 'Port', NIC, mark('uplink')],
+    ['set', 'Interface', NIC, mark('uplink'), `external_ids:${ORIG_MTU_KEY}=${origMtu}`, `mtu_request=${MTU}`],
+  ]
+  for (let i = 0; i < n; i++) {
+    const name = netName(i)
+    cmds.push(
+      ['add-br', name, BRIDGE, String(FIRST_VLAN + i)],
+      ['set', 'Port', name, mark('network')],
+      ['set', 'Interface', name, mark('network'), `mtu_request=${MTU}`],
+    )
+  }
+  return ['--timeout=60', ...cmds.flatMap((c) => ['--', ...c])]
+}
+
+function floorAddLinks(n: number): string {
+  const lines = [`link set dev ${NIC} up`]
+  for (let i = 0; i < n; i++) lines.push(`link set dev ${netName(i)} up`)
+  return `${lines.join('\n')}\n`
+}
+
+function floorEditArgs(n: number): string[] {
+  const cmds: string[][] = []
+  for (let i = 0; i < n; i++) cmds.push(['set', 'Port', netName(i), `tag=${FIRST_VLAN + i + EDIT_DELTA}`])
+  return ['--timeout=60', ...cmds.flatMap((c) => ['--', ...c])]
+}
+
+const floorRemoveArgs = (): string[] => ['--timeout=60', '--', 'del-br', BRIDGE]
+
+/* ------------------------------------------------------------------------ */
+/* running things in the host namespace                                      */
+/* ------------------------------------------------------------------------ */
+
+interface HookPhases {
+  /** spawn -> first log line: node start-up, lock, request and running config */
+  startup: number
+  /** -> transaction logged: ovs-vsctl list + ip read + desired + plan */
+  readPlan: number
+  /** -> links logged: the ovs-vsctl transaction + ip re-read (0 when nothing to do) */
+  transact: number
+  /** -> running config logged: ip -batch + running config files */
+  linksSave: number
+  /** -> exit: log close, output file, process exit */
+  exit: number
+}
+
+interface Timed {
+  ms: number
+  phases?: HookPhases
+}
+
+class Bench {
+  private seq = 0
+  /** The hook's root dir of the current repetition (VDSM_HOOK_OVS_ROOT). */
+  hookRoot = ''
+
+  constructor(
+    readonly sb: Sandbox,
+    readonly workDir: string,
+    /** The built hook, copied: a concurrent `npm run build` empties dist/hooks for a moment. */
+    readonly hookScript: string,
+    readonly origMtu: number,
+  ) {}
+
+  get env(): Record<string, string> {
+    return { OVS_RUNDIR: this.sb.hostOvs.rundir }
+  }
+
+  /** Time one subprocess in the host namespace; throws with stderr if it fails. */
+  async timed(cmd: string, args: string[], input?: string): Promise<number> {
+    const t0 = process.hrtime.bigint()
+    const r = await this.sb.exec(this.sb.host, cmd, args, {
+      env: this.env,
+      reject: false,
+      ...(input !== undefined && { input }),
+    })
+    const elapsed = Number(process.hrtime.bigint() - t0) / 1e6
+    if (r.exitCode !== 0) {
+      throw new Error(`floor command failed (exit ${r.exitCode}): ${cmd} ${args.slice(0, 6).join(' ')} ...\n${r.stderr.trim()}`)
+    }
+    return elapsed
+  }
+
+  async freshHookRoot(): Promise<void> {
+    this.hookRoot = await fs.mkdtemp(path.join(this.workDir, 'root-'))
+  }
+
+  /** Run the hook as VDSM does (as Sandbox.runHook does), timing only the subprocess. */
+  async hook(payload: unknown, what: string): Promise<Timed> {
+    const jsonFile = path.join(this.workDir, `hook-${++this.seq}.json`)
+    await fs.writeFile(jsonFile, JSON.stringify(payload))
+    const logFile = path.join(this.hookRoot, 'var/log/vdsm/ovs-hook.log')
+    const logBefore = await fs.stat(logFile).then((s) => s.size, () => 0)
+    const wallStart = Date.now()
+    const t0 = process.hrtime.bigint()
+    const r = await this.sb.exec(this.sb.host, this.hookScript, [], {
+      reject: false,
+      env: {
+        _hook_json: jsonFile,
+        VDSM_HOOK_OVS_ROOT: this.hookRoot,
+        OVS_RUNDIR: this.sb.hostOvs.rundir,
+        VDSM_HOOK_OVS_DATAPATH: 'netdev',
+      },
+    })
+    const elapsed = Number(process.hrtime.bigint() - t0) / 1e6
+    const wallEnd = Date.now()
+    if (r.exitCode !== 0) {
+      const first = r.stderr.split('\n').find((l) => l.trim() !== '') ?? `exit code ${r.exitCode}`
+      throw new Error(`hook ${what} failed (exit ${r.exitCode}): ${first}`)
+    }
+    const out = JSON.parse(await fs.readFile(jsonFile, 'utf8')) as { request?: { networks?: object } }
+    if (Object.keys(out.request?.networks ?? { x: 1 }).length !== 0) {
+      throw new Error(`hook ${what}: networks left for VDSM: ${JSON.stringify(out.request?.networks)}`)
+    }
+    await fs.rm(jsonFile, { force: true })
+    const log = await fs.readFile(logFile).then((b) => b.subarray(logBefore).toString('utf8'), () => '')
+    const phases = hookPhases(log, wallStart, wallEnd)
+    return phases ? { ms: elapsed, phases } : { ms: elapsed }
+  }
+
+  /** Back to the start state: no OVS bridges, NIC down (as the sandbox starts). */
+  async reset(): Promise<void> {
+    await this.sb.hostOvs.vsctl('--timeout=60', '--if-exists', 'del-br', BRIDGE)
+    await this.sb.exec(this.sb.host, 'ip', ['link', 'set', 'dev', NIC, 'down'])
+    const bridges = await this.sb.hostOvs.vsctl('list-br')
+    if (bridges !== '') throw new Error(`reset: bridges left: ${bridges.replace(/\n/g, ' ')}`)
+  }
+
+  snapshot(): Promise<string> {
+    return this.sb.hostOvs.snapshot()
+  }
+}
+
+/** Timestamps of the hook's own log lines (winston, ISO, ms) split the run into phases. */
+function hookPhases(log: string, wallStart: number, wallEnd: number): HookPhases | undefined {
+  const at = (re: RegExp): number | undefined => {
+    for (const line of log.split('\n')) {
+      const m = /^(\S+) \S+ (?:info|warn|error): (.*)$/.exec(line)
+      if (m && re.test(m[2]!)) return Date.parse(m[1]!)
+    }
+    return undefined
+  }
+  const part = at(/^OVS part:/)
+  const txn = at(/^OVS transaction|^OVS: no changes/)
+  const links = at(/^links/)
+  const saved = at(/^running config/)
+  if (part === undefined || txn === undefined || links === undefined || saved === undefined) return undefined
+  return {
+    startup: part - wallStart,
+    readPlan: txn - part,
+    transact: links - txn,
+    linksSave: saved - links,
+    exit: wallEnd - saved,
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* one repetition: the hook's cycle and the floor's cycle                     */
+/* ------------------------------------------------------------------------ */
+
+type Samples = Record<Op, Timed[]>
+const emptySamples = (): Samples => ({ add: [], noop: [], edit: [], remove: [] })
+
+interface Snapshots {
+  add: string
+  edit: string
+}
+
+async function hookCycle(b: Bench, n: number, out: Samples): Promise<Snapshots> {
+  await b.reset()
+  await b.freshHookRoot()
+  const add = addRequest(n, FIRST_VLAN)
+  out.add.push(await b.hook(add, `add N=${n}`))
+  const afterAdd = await b.snapshot()
+  out.noop.push(await b.hook(add, `noop N=${n}`))
+  out.edit.push(await b.hook(addRequest(n, FIRST_VLAN + EDIT_DELTA), `edit N=${n}`))
+  const afterEdit = await b.snapshot()
+  out.remove.push(await b.hook(removeRequest(n), `remove N=${n}`))
+  const left = await b.sb.hostOvs.vsctl('list-br')
+  if (left !== '') throw new Error(`hook remove N=${n} left bridges: ${left.replace(/\n/g, ' ')}`)
+  return { add: afterAdd, edit: afterEdit }
+}
+
+async function floorCycle(b: Bench, n: number, out: Samples, nodeMs: number[]): Promise<Snapshots> {
+  await b.reset()
+  const t0 = await b.timed('ovs-vsctl', floorAddArgs(n, b.origMtu))
+  const t1 = await b.timed('ip', ['-batch', '-'], floorAddLinks(n))
+  out.add.push({ ms: t0 + t1 })
+  const afterAdd = await b.snapshot()
+  const tNode = await b.timed('node', ['-e', '0'])
+  out.noop.push({ ms: tNode })
+  nodeMs.push(tNode)
+  out.edit.push({ ms: await b.timed('ovs-vsctl', floorEditArgs(n)) })
+  const afterEdit = await b.snapshot()
+  out.remove.push({ ms: await b.timed('ovs-vsctl', floorRemoveArgs()) })
+  return { add: afterAdd, edit: afterEdit }
+}
+
+function firstDifference(a: string, b: string): string {
+  const la = a.split('\n')
+  const lb = b.split('\n')
+  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
+    if (la[i] !== lb[i]) return `line ${i + 1}: hook ${JSON.stringify(la[i])} vs floor ${JSON.stringify(lb[i])}`
+  }
+  return 'none'
+}
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                      */
+/* ------------------------------------------------------------------------ */
+
+interface Row {
+  op: Op
+  n: number
+  hookMs: number[]
+  floorMs: number[]
+  hookMedianMs: number
+  floorMedianMs: number
+  ratio: number
+  hookPhasesMedianMs?: HookPhases
+}
+
+const teardowns: (() => unknown)[] = []
+let tornDown: Promise<void> | undefined
+
+function teardown(): Promise<void> {
+  tornDown ??= (async () => {
+    for (const fn of teardowns.reverse()) {
+      try {
+        await fn()
+      } catch (err) {
+        console.error(`teardown: ${(err as Error).message}`)
+      }
+    }
+  })()
+  return tornDown
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: tearing down the sandbox`)
+    void teardown().finally(() => process.exit(code))
+  })
+}
+
+function medianPhases(samples: Timed[]): HookPhases | undefined {
+  const ps = samples.map((s) => s.phases).filter((p): p is HookPhases => p !== undefined)
+  if (ps.length === 0) return undefined
+  const keys: (keyof HookPhases)[] = ['startup', 'readPlan', 'transact', 'linksSave', 'exit']
+  return Object.fromEntries(keys.map((k) => [k, median(ps.map((p) => p[k]))])) as unknown as HookPhases
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2))
+  await fs.access(HOOK).catch(() => {
+    throw new Error(`${HOOK} is missing: run npm run build first (npm run bench does)`)
+  })
+  const started = new Date()
+  console.log(`bench: N = ${args.ns.join(', ')}, ${args.runs} run(s) each, ${os.cpus().length} CPU(s)`)
+
+  const sb = await createSandbox({ teardown: (fn) => void teardowns.push(fn) }, { nics: [NIC] })
+  const workDir = await fs.mkdtemp(path.join(path.dirname(sb.root), 'bench-'))
+  const mtuJson = await sb.exec(sb.host, 'ip', ['-j', 'link', 'show', 'dev', NIC])
+  const origMtu = (JSON.parse(mtuJson.stdout) as { mtu: number }[])[0]!.mtu
+  // the bundle is self-contained CommonJS; no package.json lies above the copy
+  const hookScript = path.join(workDir, 'hooks/before_network_setup/50_ovs')
+  await fs.mkdir(path.dirname(hookScript), { recursive: true })
+  await fs.copyFile(HOOK, hookScript)
+  await fs.chmod(hookScript, 0o755)
+  const b = new Bench(sb, workDir, hookScript, origMtu)
+
+  // the cost of entering the namespace, paid equally by every measured call
+  const nsEntryMs: number[] = []
+  for (let i = 0; i < Math.max(3, args.runs); i++) nsEntryMs.push(await b.timed('true', []))
+  const nodeMs: number[] = []
+
+  const rows: Row[] = []
+  for (const n of args.ns) {
+    const hook = emptySamples()
+    const floor = emptySamples()
+    for (let rep = 0; rep < args.runs; rep++) {
+      process.stdout.write(`  N=${n} run ${rep + 1}/${args.runs} ...`)
+      const t0 = Date.now()
+      let hs: Snapshots
+      let fs_: Snapshots
+      if (rep % 2 === 0) {
+        hs = await hookCycle(b, n, hook)
+        fs_ = await floorCycle(b, n, floor, nodeMs)
+      } else {
+        fs_ = await floorCycle(b, n, floor, nodeMs)
+        hs = await hookCycle(b, n, hook)
+      }
+      if (rep === 0) {
+        // the floor must do the same OVS work as the hook
+        for (const op of ['add', 'edit'] as const) {
+          if (hs[op] !== fs_[op]) {
+            throw new Error(`floor ${op} N=${n} leaves another OVS config than the hook: ${firstDifference(hs[op], fs_[op])}`)
+          }
+        }
+      }
+      console.log(` ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+    }
+    for (const op of OPS) {
+      const hookMs = hook[op].map((s) => s.ms)
+      const floorMs = floor[op].map((s) => s.ms)
+      const row: Row = {
+        op,
+        n,
+        hookMs: hookMs.map(round),
+        floorMs: floorMs.map(round),
+        hookMedianMs: round(median(hookMs)),
+        floorMedianMs: round(median(floorMs)),
+        ratio: round(median(hookMs) / median(floorMs)),
+      }
+      const phases = medianPhases(hook[op])
+      if (phases) row.hookPhasesMedianMs = phases
+      rows.push(row)
+    }
+  }
+  await teardown()
+
+  const order = (r: Row): number => OPS.indexOf(r.op)
+  rows.sort((x, y) => order(x) - order(y) || x.n - y.n)
+  const floorName: Record<Op, string> = {
+    add: '1 vsctl txn + ip -batch',
+    noop: 'node -e 0',
+    edit: '1 vsctl txn (set Port tag)',
+    remove: '1 vsctl txn (del-br)',
+  }
+  console.log()
+  console.log(
+    table(
+      ['operation', 'N', 'hook ms', 'floor ms', 'hook/floor', 'floor'],
+      rows.map((r) => [r.op, String(r.n), ms(r.hookMedianMs), ms(r.floorMedianMs), r.ratio.toFixed(2), floorName[r.op]]),
+      [false, true, true, true, true, false],
+    ),
+  )
+  console.log()
+  console.log(`node -e 0 (Node start-up, via ip netns exec): median ${ms(median(nodeMs))} ms over ${nodeMs.length} runs`)
+  console.log(`ip netns exec HOST env true (namespace entry): median ${ms(median(nsEntryMs))} ms`)
+  console.log()
+  console.log('where the hook spends its time (medians, ms, from its own log timestamps):')
+  console.log(
+    table(
+      ['operation', 'N', 'start-up', 'read+plan', 'vsctl txn+ip read', 'ip batch+save', 'exit'],
+      rows
+        .filter((r) => r.hookPhasesMedianMs)
+        .map((r) => {
+          const p = r.hookPhasesMedianMs!
+          return [r.op, String(r.n), ms(p.startup), ms(p.readPlan), ms(p.transact), ms(p.linksSave), ms(p.exit)]
+        }),
+      [false, true, true, true, true, true, true],
+    ),
+  )
+
+  const ovsVersion = (await execa('ovs-vsctl', ['--version'], { reject: false })).stdout.split('\n')[0] ?? ''
+  const result = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    args,
+    host: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '',
+      loadavg: os.loadavg(),
+      node: process.version,
+      ovs: ovsVersion,
+      datapath: 'netdev',
+    },
+    nodeStartupMs: { median: round(median(nodeMs)), samples: nodeMs.map(round) },
+    nsEntryMs: { median: round(median(nsEntryMs)), samples: nsEntryMs.map(round) },
+    floors: floorName,
+    rows,
+  }
+  await fs.mkdir(RESULTS_DIR, { recursive: true })
+  const file = path.join(RESULTS_DIR, `bench-${started.toISOString().replace(/:/g, '-')}.json`)
+  await fs.writeFile(file, `${JSON.stringify(result, null, 2)}\n`)
+  console.log()
+  console.log(`results: ${path.relative(TOP, file)}`)
+}
+
+try {
+  await main()
+} catch (err) {
+  console.error(`\nbench failed: ${(err as Error).message}`)
+  process.exitCode = 1
+} finally {
+  await teardown()
+}
