@@ -25,7 +25,15 @@ export class HookError extends Error {
 export class InvalidRequest extends HookError {}
 
 /** ovs-vsctl refused the transaction, timed out, or OVS is not answering. */
-export class OvsError extends HookError {}
+export class OvsError extends HookError {
+  /** a timeout says nothing of whether the DB took the change: only a re-read does */
+  readonly timedOut: boolean;
+
+  constructor(subject: string, message: string, options?: { cause?: unknown; timedOut?: boolean }) {
+    super(subject, message, options);
+    this.timedOut = options?.timedOut ?? false;
+  }
+}
 
 /** A host command other than ovs-vsctl (ip) or a file operation failed. */
 export class HostError extends HookError {}

@@ -12,7 +12,8 @@ import { planTransaction } from './planner.js';
 import { foreignNames, readOvsState, type OvsState } from './ovs-state.js';
 import { isEmpty, parseSetupPayload, splitRequest, type SetupRequest } from './request.js';
 import { readRunningConfig, saveEntries } from './running-config.js';
-import { renderTransaction, Vsctl } from './vsctl.js';
+import { renderTransaction, Vsctl, type Command } from './vsctl.js';
+import { OvsError } from './errors.js';
 import { isRecord } from './values.js';
 
 export async function beforeNetworkSetup(doc: unknown, { paths, config, log }: HookContext): Promise<unknown> {
@@ -39,7 +40,10 @@ export async function beforeNetworkSetup(doc: unknown, { paths, config, log }: H
       log.info('OVS: no changes');
     } else {
       log.info(`OVS transaction (${txn.commands.length} commands):\n${renderTransaction(txn.commands).join('\n')}`);
-      await vsctl.transact(txn.commands);
+      await transactOrConverged(vsctl, txn.commands, async () => {
+        const now = await readOvsState(vsctl);
+        return planTransaction(desired, now, kernelMtu, config.datapathType).commands.length === 0;
+      }, log);
     }
     // devices the transaction created exist only now
     const kernelAfter = txn.commands.length === 0 ? kernel : await readKernelState(config.timeout);
@@ -51,6 +55,27 @@ export async function beforeNetworkSetup(doc: unknown, { paths, config, log }: H
     log.info(saved.length ? `running config saved: ${saved.join(', ')}` : 'running config: no changes');
     return withRequest(doc, rest);
   });
+}
+
+/**
+ * A timeout does not tell whether OVS took the transaction (a large removal
+ * in the userspace datapath outlasts a short timeout after the commit): the
+ * DB, re-read and re-planned, does.
+ */
+async function transactOrConverged(
+  vsctl: Vsctl,
+  commands: Command[],
+  converged: () => Promise<boolean>,
+  log: HookContext['log'],
+): Promise<void> {
+  try {
+    await vsctl.transact(commands);
+  } catch (err) {
+    if (!(err instanceof OvsError) || !err.timedOut) throw err;
+    // a re-read that fails too (OVS hung) must not hide the first error
+    if (!(await converged().catch(() => false))) throw err;
+    log.warn(`${err.line}; the OVS database holds the requested state all the same, carrying on`);
+  }
 }
 
 /** Kernel devices that are the hook's own OVS internal ports (networks, bridges). */

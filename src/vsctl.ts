@@ -17,18 +17,35 @@ export class Vsctl {
       timeoutMs: (this.timeoutS + 2) * 1000,
     });
     if (result.exitCode !== 0 || result.timedOut) {
-      const reason = result.timedOut
-        ? `no answer within ${this.timeoutS} s`
+      // ovs-vsctl's own --timeout ends it by SIGALRM ("signal 14 (Alarm clock)")
+      const timedOut = result.timedOut || /Alarm clock|timeout after \d+ seconds/.test(result.stderr);
+      const reason = timedOut
+        ? `no answer within the ${this.timeoutS} s timeout`
         : firstLine(result.stderr) || `exit code ${result.exitCode}`;
-      throw new OvsError('ovs-vsctl', `${what} failed: ${reason}`);
+      throw new OvsError('ovs-vsctl', `${what} failed: ${reason}`, { timedOut });
     }
     return result.stdout;
   }
 
-  /** All commands as ONE transaction: OVS applies all of them or none. */
+  /**
+   * All commands as ONE transaction: OVS applies all of them or none. Without
+   * a live ovs-vswitchd, ovs-vsctl would commit to the DB and then time out
+   * waiting for it, so it is asked first.
+   */
   async transact(commands: Command[]): Promise<void> {
     if (commands.length === 0) return;
+    await this.probeVswitchd();
     await this.call(commands.flatMap((c) => ['--', ...c.args]), 'transaction');
+  }
+
+  private async probeVswitchd(): Promise<void> {
+    const result = await run('ovs-appctl', [`--timeout=${this.timeoutS}`, 'version'], {
+      timeoutMs: (this.timeoutS + 2) * 1000,
+    });
+    if (result.exitCode !== 0 || result.timedOut) {
+      const reason = firstLine(result.stderr) || `no answer within the ${this.timeoutS} s timeout`;
+      throw new OvsError('ovs-vswitchd', `not answering, nothing was changed: ${reason}`);
+    }
   }
 }
 

@@ -223,3 +223,17 @@ t.test('STP is set on the parent bridge; every row the hook creates carries its 
   await apply(t, sb, setup({ s1: ovsNet({ nic: 'eth1', vlan: 1 }) }));
   t.equal(await sb.hostOvs.vsctl('get', 'Bridge', 'ovsbr-eth1', 'stp_enable'), 'false', 'off when no network asks');
 });
+
+t.test('a removal that outlasts the ovs-vsctl timeout after the commit is recognised as done', async (t) => {
+  const sb = await createSandbox(t);
+  const names = Array.from({ length: 120 }, (_, i) => `t${i}`);
+  await apply(t, sb, setup(Object.fromEntries(names.map((n, i) => [n, ovsNet({ nic: 'eth1', vlan: 100 + i })]))));
+  // deleting 120 internal ports takes the userspace datapath ~2 s, more than a 1 s timeout
+  const r = await sb.runHook('before_network_setup', setup(Object.fromEntries(names.map((n) => [n, remove]))),
+    { env: { VDSM_HOOK_OVS_TIMEOUT: '1' } });
+  t.match(r.stderr, /ovs-vsctl: transaction failed: no answer within the 1 s timeout; the OVS database holds the requested state/,
+    'the timeout happened and was checked against the DB');
+  t.equal(r.exitCode, 0, 'and the hook succeeded');
+  t.equal(await sb.hostOvs.vsctl('list-br'), '', 'everything removed');
+  t.same(await sb.files(), {}, 'running config entries removed');
+});

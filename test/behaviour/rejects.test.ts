@@ -85,3 +85,22 @@ t.test('a request with nothing for OVS goes back to VDSM untouched', async (t) =
   t.same(r.output, payload, 'document unchanged');
   t.equal(await sb.hostOvs.vsctl('list-br'), '', 'OVS untouched');
 });
+
+t.test('ovs-vswitchd down: the hook fails clearly within its timeout and the DB is unchanged', async (t) => {
+  const sb = await createSandbox(t);
+  await applyOk(t, sb, setup({ good }));
+  const db = await sb.hostOvs.snapshot();
+  const files = await sb.files();
+  await sb.hostOvs.stopVswitchd();
+  const started = Date.now();
+  const r = await sb.runHook('before_network_setup', setup({ more: ovsNet({ nic: 'eth2', vlan: 8 }) }),
+    { env: { VDSM_HOOK_OVS_TIMEOUT: '2' } });
+  const took = (Date.now() - started) / 1000;
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr.split('\n')[0], /^ovs-vswitchd: not answering, nothing was changed: /);
+  t.ok(took < 2 + 3, `failed within the timeout plus a margin (${took.toFixed(1)} s)`);
+  t.equal(await sb.hostOvs.snapshot(), db, 'OVS DB unchanged');
+  t.same(await sb.files(), files, 'running config unchanged');
+  await sb.hostOvs.startVswitchd();
+  await applyOk(t, sb, setup({ more: ovsNet({ nic: 'eth2', vlan: 8 }) }));
+});
