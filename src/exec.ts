@@ -20,10 +20,12 @@ export async function run(
     timeout: opts.timeoutMs,
     stripFinalNewline: true,
   });
+  // no exit code: the command could not start (not installed) or was killed; execa says which
+  const noExit = result.exitCode === undefined;
   return {
     exitCode: result.exitCode ?? -1,
     stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? (result.failed && !result.exitCode ? result.shortMessage : '')),
+    stderr: noExit ? String(result.shortMessage ?? '') : String(result.stderr ?? ''),
     timedOut: Boolean(result.timedOut),
   };
 }

@@ -4,6 +4,7 @@
  * transaction, then ip) -> save running config -> hand the rest to VDSM.
  */
 import { buildDesired } from './desired.js';
+import { OvsError } from './errors.js';
 import type { HookContext } from './hook-io.js';
 import { readKernelState } from './kernel.js';
 import { applyLinks, planLinks, renderLinks } from './links.js';
@@ -13,7 +14,6 @@ import { foreignNames, readOvsState, type OvsState } from './ovs-state.js';
 import { isEmpty, parseSetupPayload, splitRequest, type SetupRequest } from './request.js';
 import { readRunningConfig, saveEntries } from './running-config.js';
 import { renderTransaction, Vsctl, type Command } from './vsctl.js';
-import { OvsError } from './errors.js';
 import { isRecord } from './values.js';
 
 export async function beforeNetworkSetup(doc: unknown, { paths, config, log }: HookContext): Promise<unknown> {
