@@ -422,7 +422,8 @@ export interface Sandbox {
   runHook(
     hookPoint: string,
     payload: unknown,
-    opts?: { env?: Record<string, string>; raw?: string },
+    /** script: run this file instead of the built dist/hooks/<hookPoint>/50_ovs (e.g. an installed one) */
+    opts?: { env?: Record<string, string>; raw?: string; script?: string },
   ): Promise<HookResult>
   /** Internal port on the peer bridge with the given access VLAN (0 = untagged) and address. */
   peerEndpoint(name: string, vlan: number, cidr: string): Promise<void>
@@ -614,7 +615,7 @@ function buildSandbox(p: {
       const jsonFile = path.join(p.dir, `hook-${++hookSeq}.json`)
       await fs.writeFile(jsonFile, opts.raw ?? JSON.stringify(payload))
       try {
-        const script = path.join(HOOKS_DIR, hookPoint, '50_ovs')
+        const script = opts.script ?? path.join(HOOKS_DIR, hookPoint, '50_ovs')
         const res = await nsRun(host, script, [], {
           reject: false,
           env: {
