@@ -6,6 +6,8 @@ export interface CommandResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** the signal that ended the command, if one did */
+  signal?: string;
 }
 
 export async function run(
@@ -27,6 +29,7 @@ export async function run(
     stdout: String(result.stdout ?? ''),
     stderr: noExit ? String(result.shortMessage ?? '') : String(result.stderr ?? ''),
     timedOut: Boolean(result.timedOut),
+    ...(result.signal ? { signal: result.signal } : {}),
   };
 }
 

@@ -17,8 +17,8 @@ export class Vsctl {
       timeoutMs: (this.timeoutS + 2) * 1000,
     });
     if (result.exitCode !== 0 || result.timedOut) {
-      // ovs-vsctl's own --timeout ends it by SIGALRM ("signal 14 (Alarm clock)")
-      const timedOut = result.timedOut || /Alarm clock|timeout after \d+ seconds/.test(result.stderr);
+      // ovs-vsctl's own --timeout ends it by SIGALRM
+      const timedOut = result.timedOut || result.signal === 'SIGALRM';
       const reason = timedOut
         ? `no answer within the ${this.timeoutS} s timeout`
         : firstLine(result.stderr) || `exit code ${result.exitCode}`;

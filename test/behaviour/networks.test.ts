@@ -226,9 +226,9 @@ t.test('STP is set on the parent bridge; every row the hook creates carries its 
 
 t.test('a removal that outlasts the ovs-vsctl timeout after the commit is recognised as done', async (t) => {
   const sb = await createSandbox(t);
-  const names = Array.from({ length: 120 }, (_, i) => `t${i}`);
+  const names = Array.from({ length: 200 }, (_, i) => `t${i}`);
   await apply(t, sb, setup(Object.fromEntries(names.map((n, i) => [n, ovsNet({ nic: 'eth1', vlan: 100 + i })]))));
-  // deleting 120 internal ports takes the userspace datapath ~2 s, more than a 1 s timeout
+  // deleting 200 internal ports takes the userspace datapath ~4 s, well over a 1 s timeout
   const r = await sb.runHook('before_network_setup', setup(Object.fromEntries(names.map((n) => [n, remove]))),
     { env: { VDSM_HOOK_OVS_TIMEOUT: '1' } });
   t.match(r.stderr, /ovs-vsctl: transaction failed: no answer within the 1 s timeout; the OVS database holds the requested state/,
