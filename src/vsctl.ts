@@ -11,18 +11,11 @@ export interface Command {
 export class Vsctl {
   constructor(private readonly timeoutS: number) {}
 
-  /** Runs ovs-vsctl with its own --timeout, and a hard stop a little later in case it ignores it. */
+  /** Runs ovs-vsctl; its errors say what was being done. */
   async call(args: string[], what: string): Promise<string> {
-    const result = await run('ovs-vsctl', [`--timeout=${this.timeoutS}`, ...args], {
-      timeoutMs: (this.timeoutS + 2) * 1000,
-    });
-    if (result.exitCode !== 0 || result.timedOut) {
-      // ovs-vsctl's own --timeout ends it by SIGALRM
-      const timedOut = result.timedOut || result.signal === 'SIGALRM';
-      const reason = timedOut
-        ? `no answer within the ${this.timeoutS} s timeout`
-        : firstLine(result.stderr) || `exit code ${result.exitCode}`;
-      throw new OvsError('ovs-vsctl', `${what} failed: ${reason}`, { timedOut });
+    const result = await this.runTool('ovs-vsctl', args);
+    if ('failure' in result) {
+      throw new OvsError('ovs-vsctl', `${what} failed: ${result.failure}`, { timedOut: result.timedOut });
     }
     return result.stdout;
   }
@@ -34,18 +27,28 @@ export class Vsctl {
    */
   async transact(commands: Command[]): Promise<void> {
     if (commands.length === 0) return;
-    await this.probeVswitchd();
+    const probe = await this.runTool('ovs-appctl', ['version']);
+    if ('failure' in probe) {
+      throw new OvsError('ovs-vswitchd', `not answering, nothing was changed: ${probe.failure}`);
+    }
     await this.call(commands.flatMap((c) => ['--', ...c.args]), 'transaction');
   }
 
-  private async probeVswitchd(): Promise<void> {
-    const result = await run('ovs-appctl', [`--timeout=${this.timeoutS}`, 'version'], {
+  /** An OVS tool with its own --timeout, and a hard stop a little later in case it ignores it. */
+  private async runTool(
+    tool: 'ovs-vsctl' | 'ovs-appctl',
+    args: string[],
+  ): Promise<{ stdout: string } | { failure: string; timedOut: boolean }> {
+    const result = await run(tool, [`--timeout=${this.timeoutS}`, ...args], {
       timeoutMs: (this.timeoutS + 2) * 1000,
     });
-    if (result.exitCode !== 0 || result.timedOut) {
-      const reason = firstLine(result.stderr) || `no answer within the ${this.timeoutS} s timeout`;
-      throw new OvsError('ovs-vswitchd', `not answering, nothing was changed: ${reason}`);
-    }
+    if (result.exitCode === 0 && !result.timedOut) return { stdout: result.stdout };
+    // the tools' own --timeout ends them by SIGALRM
+    const timedOut = result.timedOut || result.signal === 'SIGALRM';
+    const failure = timedOut
+      ? `no answer within the ${this.timeoutS} s timeout`
+      : firstLine(result.stderr) || `exit code ${result.exitCode}`;
+    return { failure, timedOut };
   }
 }
 
