@@ -18,7 +18,7 @@ rm -rf "$top"
 mkdir -p "$top"/{SOURCES,SPECS,BUILD,RPMS,SRPMS,stage/$name-$version}
 stage=$top/stage/$name-$version
 mkdir -p "$stage/dist" "$stage/rpm"
-cp -r dist/hooks "$stage/dist/"
+cp -r dist/hooks dist/bin "$stage/dist/"
 cp rpm/$name.conf rpm/$name.spec "$stage/rpm/"
 cp README.md LICENSE "$stage/"
 tar -C "$top/stage" -czf "$top/SOURCES/$name-$version.tar.gz" "$name-$version"

@@ -5,6 +5,9 @@
  * the host (OVS, iproute2, disk) for the others.
  */
 export class HookError extends Error {
+  /** what happened after the error (a rollback and its outcome), appended to the line */
+  readonly notes: string[] = [];
+
   constructor(
     /** the network, bond, file or command the error is about */
     readonly subject: string,
@@ -17,7 +20,7 @@ export class HookError extends Error {
 
   /** The one line VDSM shows: "network 'red': vlan: 5000 is not in 0-4094". */
   get line(): string {
-    return `${this.subject}: ${this.message}`;
+    return [`${this.subject}: ${this.message}`, ...this.notes].join('; ');
   }
 }
 
@@ -37,6 +40,15 @@ export class OvsError extends HookError {
 
 /** A host command other than ovs-vsctl (ip) or a file operation failed. */
 export class HostError extends HookError {}
+
+/** The error as a HookError carrying the note, whatever it was. */
+export function withNote(err: unknown, note: string): HookError {
+  const hookError = err instanceof HookError
+    ? err
+    : new HookError('internal error', err instanceof Error ? err.message : String(err), { cause: err });
+  hookError.notes.push(note);
+  return hookError;
+}
 
 export function describe(err: unknown): string {
   if (err instanceof HookError) return err.line;

@@ -7,6 +7,8 @@ export interface HostPaths {
   netsDir: string;
   bondsDir: string;
   stateDir: string;
+  /** the pre-request state of the change in progress (see snapshot.ts) */
+  snapshot: string;
   log: string;
   lock: string;
 }
@@ -18,6 +20,7 @@ export function hostPaths(root = process.env['VDSM_HOOK_OVS_ROOT'] || '/'): Host
     netsDir: join(root, 'var/run/vdsm/netconf/nets'),
     bondsDir: join(root, 'var/run/vdsm/netconf/bonds'),
     stateDir: join(root, 'var/lib/vdsm-hook-ovs'),
+    snapshot: join(root, 'var/lib/vdsm-hook-ovs/pending.json'),
     log: join(root, 'var/log/vdsm/ovs-hook.log'),
     lock: join(root, 'run/vdsm-hook-ovs.lock'),
   };

@@ -40,21 +40,28 @@ function readDir(dir: string): Map<string, Attrs> {
 
 export type EntryChange = { kind: 'nets' | 'bonds'; name: string; attrs: Attrs | null };
 
-/**
- * Write (attrs) or delete (null) entries. An entry whose content is unchanged
- * is not rewritten; returns the entries that really changed, for the log.
- */
-export function saveEntries(paths: HostPaths, changes: EntryChange[]): string[] {
-  const files: FileChange[] = [];
-  const written: string[] = [];
+/** Entry writes, only of entries whose content changes; label says which, for the log. */
+export interface EntryWrites {
+  files: FileChange[];
+  labels: string[];
+}
+
+export function entryWrites(paths: HostPaths, changes: EntryChange[]): EntryWrites {
+  const writes: EntryWrites = { files: [], labels: [] };
   for (const { kind, name, attrs } of changes) {
     const path = join(kind === 'nets' ? paths.netsDir : paths.bondsDir, name);
     const content = attrs === null ? null : `${JSON.stringify(attrs, null, 4)}\n`;
     const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
     if (content === current) continue;
-    files.push({ path, content });
-    written.push(`${kind}/${name}${content === null ? ' (removed)' : ''}`);
+    writes.files.push({ path, content });
+    writes.labels.push(`${kind}/${name}${content === null ? ' (removed)' : ''}`);
   }
-  applyFileChanges(files);
-  return written;
+  return writes;
+}
+
+/** Write (attrs) or delete (null) entries; returns the entries that really changed. */
+export function saveEntries(paths: HostPaths, changes: EntryChange[]): string[] {
+  const writes = entryWrites(paths, changes);
+  applyFileChanges(writes.files);
+  return writes.labels;
 }

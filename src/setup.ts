@@ -1,92 +1,84 @@
 /**
- * before_network_setup: the data flow of DESIGN.md, one step per module.
- * validate -> split -> desired -> observe -> plan -> apply (one ovs-vsctl
- * transaction, then ip) -> save running config -> hand the rest to VDSM.
+ * before_network_setup: the data flow of DESIGN.md.
+ * settle the last change -> validate -> split -> observe -> plan -> snapshot
+ * -> apply (one ovs-vsctl transaction, ip, running config) -> hand the rest
+ * to VDSM. A failure after the snapshot rolls the host back before exit 2.
  */
-import { buildDesired } from './desired.js';
-import { OvsError } from './errors.js';
+import { applyPlan, isNoop, makePlan, observeHost } from './converge.js';
+import { describe, HookError, withNote } from './errors.js';
+import { checkpoint } from './fault.js';
 import type { HookContext } from './hook-io.js';
-import { readKernelState } from './kernel.js';
-import { applyLinks, planLinks, renderLinks } from './links.js';
 import { withLock } from './lock.js';
-import { planTransaction } from './planner.js';
-import { foreignNames, readOvsState, type OvsState } from './ovs-state.js';
-import { isEmpty, parseSetupPayload, splitRequest, type SetupRequest } from './request.js';
-import { readRunningConfig, saveEntries } from './running-config.js';
-import { renderTransaction, Vsctl, type Command } from './vsctl.js';
-import { isRecord } from './values.js';
+import { rollback, settlePending } from './pending.js';
+import { describeEntries, isEmpty, parseSetupPayload, splitRequest, type SetupRequest } from './request.js';
+import { readRunningConfig } from './running-config.js';
+import { readSnapshot, takeSnapshot, writeSnapshot } from './snapshot.js';
+import { isRecord, toBool } from './values.js';
+import { Vsctl } from './vsctl.js';
 
-export async function beforeNetworkSetup(doc: unknown, { paths, config, log }: HookContext): Promise<unknown> {
-  const request = parseSetupPayload(doc);
+export async function beforeNetworkSetup(doc: unknown, ctx: HookContext): Promise<unknown> {
+  const { paths, config, log } = ctx;
   // a run holding the lock may itself wait on OVS for its timeout, more than once
   return withLock(paths.lock, config.timeout * 6, async () => {
+    const vsctl = new Vsctl(config.timeout);
+    if (inOvsRollback(doc)) {
+      // the old hook's rollback pass: restore the last change, configure nothing else
+      log.info('_inOVSRollback: restoring the state before the last change');
+      await settlePending(ctx, vsctl, 'failed');
+      return withRequest(doc, { networks: {}, bondings: {} });
+    }
+    await settlePending(ctx, vsctl, 'new-request');
+    const request = parseSetupPayload(doc);
     const running = readRunningConfig(paths);
     const { ovs, rest } = splitRequest(request, running);
     if (isEmpty(ovs)) {
       log.info('no OVS networks or bonds in this request');
       return doc;
     }
-    log.info(`OVS part: networks [${[...ovs.networks.keys()].join(', ')}], bonds [${[...ovs.bonds.keys()].join(', ')}]`);
-    const vsctl = new Vsctl(config.timeout);
-    const [observed, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(config.timeout)]);
-    const { desired, changes } = buildDesired(running, ovs, {
-      links: new Set(kernel.links.keys()),
-      foreignOvs: foreignNames(observed),
-      ownDevices: ownDevices(observed),
-    });
-    const kernelMtu = new Map([...kernel.links.values()].map((l) => [l.name, l.mtu]));
-    const txn = planTransaction(desired, observed, kernelMtu, config.datapathType);
-    if (txn.commands.length === 0) {
-      log.info('OVS: no changes');
-    } else {
-      log.info(`OVS transaction (${txn.commands.length} commands):\n${renderTransaction(txn.commands).join('\n')}`);
-      await transactOrConverged(vsctl, txn.commands, async () => {
-        const now = await readOvsState(vsctl);
-        return planTransaction(desired, now, kernelMtu, config.datapathType).commands.length === 0;
-      }, log);
+    const change = describeEntries(ovs.networks.keys(), ovs.bonds.keys());
+    log.info(`OVS part: ${change}`);
+    const observed = { running, ...(await observeHost(vsctl, config.timeout)) };
+    const plan = makePlan(paths, observed, ovs, config.datapathType);
+    if (isNoop(plan)) {
+      log.info('nothing to change: OVS, links and running config already match the request');
+      return withRequest(doc, rest);
     }
-    // devices the transaction created exist only now
-    const kernelAfter = txn.commands.length === 0 ? kernel : await readKernelState(config.timeout);
-    const links = planLinks(desired, kernelAfter, txn.restoreMtu);
-    if (links.length === 0) log.info('links: no changes');
-    else log.info(`links:\n${renderLinks(links).join('\n')}`);
-    await applyLinks(links, config.timeout);
-    const saved = saveEntries(paths, changes);
-    log.info(saved.length ? `running config saved: ${saved.join(', ')}` : 'running config: no changes');
+    const snap = takeSnapshot(running, plan.changes, change);
+    writeSnapshot(paths, snap);
+    try {
+      await applyPlan(ctx, vsctl, plan);
+      checkpoint('commit');
+      writeSnapshot(paths, { ...snap, phase: 'applied' });
+    } catch (err) {
+      throw await rollBackFailure(ctx, vsctl, err);
+    }
     return withRequest(doc, rest);
   });
 }
 
-/**
- * A timeout does not tell whether OVS took the transaction (a large removal
- * in the userspace datapath outlasts a short timeout after the commit): the
- * DB, re-read and re-planned, does.
- */
-async function transactOrConverged(
-  vsctl: Vsctl,
-  commands: Command[],
-  converged: () => Promise<boolean>,
-  log: HookContext['log'],
-): Promise<void> {
+/** Applying failed half-way: back to the snapshot, and the error says how that went. */
+async function rollBackFailure(ctx: HookContext, vsctl: Vsctl, err: unknown): Promise<HookError> {
+  const { paths, log } = ctx;
+  log.error(`applying failed: ${describe(err)}`);
+  if (!(err instanceof HookError) && err instanceof Error && err.stack) log.error(err.stack);
   try {
-    await vsctl.transact(commands);
-  } catch (err) {
-    if (!(err instanceof OvsError) || !err.timedOut) throw err;
-    // a re-read that fails too (OVS hung) must not hide the first error
-    if (!(await converged().catch(() => false))) throw err;
-    log.warn(`${err.line}; the OVS database holds the requested state all the same, carrying on`);
+    const snap = readSnapshot(paths);
+    const changed = snap !== undefined && (await rollback(ctx, vsctl, snap, 'applying it failed'));
+    return withNote(err, changed ? 'rolled back to the state before this request' : 'nothing was changed');
+  } catch (rollbackErr) {
+    return withNote(err, `rolling back failed too (${describe(rollbackErr)}): ` +
+      "the next network hook run or 'vdsm-ovs rollback' retries it");
   }
 }
 
-/** Kernel devices that are the hook's own OVS internal ports (networks, bridges). */
-function ownDevices(state: OvsState): Set<string> {
-  return new Set(
-    [...state.interfaces.values()].filter((i) => i.role === 'network' || i.role === 'bridge').map((i) => i.name),
-  );
+function inOvsRollback(doc: unknown): boolean {
+  const request = isRecord(doc) ? doc['request'] : undefined;
+  const flag = isRecord(request) && isRecord(request['options']) ? request['options']['_inOVSRollback'] : undefined;
+  return flag !== undefined && flag !== null && toBool('request', 'options._inOVSRollback', flag);
 }
 
 /** The document VDSM gets back: the same, with only the non-OVS networks and bonds left. */
-function withRequest(doc: unknown, rest: SetupRequest): unknown {
+function withRequest(doc: unknown, rest: Pick<SetupRequest, 'networks' | 'bondings'>): unknown {
   const top = doc as Record<string, unknown>;
   const request = isRecord(top['request']) ? top['request'] : {};
   return { ...top, request: { ...request, networks: rest.networks, bondings: rest.bondings } };

@@ -21,16 +21,20 @@ export class Vsctl {
   }
 
   /**
-   * All commands as ONE transaction: OVS applies all of them or none. Without
-   * a live ovs-vswitchd, ovs-vsctl would commit to the DB and then time out
-   * waiting for it, so it is asked first.
+   * Without a live ovs-vswitchd, ovs-vsctl would commit a transaction to the
+   * DB and then time out waiting for it: ask it before writing anything.
    */
-  async transact(commands: Command[]): Promise<void> {
-    if (commands.length === 0) return;
+  private async probe(): Promise<void> {
     const probe = await this.runTool('ovs-appctl', ['version']);
     if ('failure' in probe) {
-      throw new OvsError('ovs-vswitchd', `not answering, nothing was changed: ${probe.failure}`);
+      throw new OvsError('ovs-vswitchd', `not answering: ${probe.failure}`);
     }
+  }
+
+  /** All commands as ONE transaction: OVS applies all of them or none. */
+  async transact(commands: Command[]): Promise<void> {
+    if (commands.length === 0) return;
+    await this.probe();
     await this.call(commands.flatMap((c) => ['--', ...c.args]), 'transaction');
   }
 

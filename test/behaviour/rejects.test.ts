@@ -97,7 +97,7 @@ t.test('ovs-vswitchd down: the hook fails clearly within its timeout and the DB 
     { env: { VDSM_HOOK_OVS_TIMEOUT: '2' } });
   const took = (Date.now() - started) / 1000;
   t.equal(r.exitCode, 2);
-  t.match(r.stderr.split('\n')[0], /^ovs-vswitchd: not answering, nothing was changed: /);
+  t.match(r.stderr.split('\n')[0], /^ovs-vswitchd: not answering: .*; nothing was changed$/);
   t.ok(took < 2 + 3, `failed within the timeout plus a margin (${took.toFixed(1)} s)`);
   t.equal(await sb.hostOvs.snapshot(), db, 'OVS DB unchanged');
   t.same(await sb.files(), files, 'running config unchanged');

@@ -19,9 +19,17 @@ export function ovsBond(nics: string[], custom = 'ovs:True'): Attrs {
 
 export const remove: Attrs = { remove: 'true' };
 
-/** Runs before_network_setup and asserts it succeeded, naming the error if not. */
+/**
+ * Runs before_network_setup and, as VDSM does once its own part succeeded,
+ * after_network_setup; asserts both succeeded, naming the error if not.
+ * Returns before_network_setup's result.
+ */
 export async function applyOk(t: Test, sb: Sandbox, payload: unknown) {
   const r = await sb.runHook('before_network_setup', payload);
   t.equal(r.exitCode, 0, r.exitCode === 0 ? 'hook succeeded' : `hook failed (exit ${r.exitCode}):\n${r.stderr}`);
+  if (r.exitCode === 0) {
+    const after = await sb.runHook('after_network_setup', r.output);
+    t.equal(after.exitCode, 0, after.exitCode === 0 ? 'after_network_setup committed' : `after_network_setup failed:\n${after.stderr}`);
+  }
   return r;
 }

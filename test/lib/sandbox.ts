@@ -23,6 +23,7 @@ const BASE_DIR = `/tmp/${TEST_PREFIX}-test`
 const OWNER_FILE = 'owner.pid'
 const OVS_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
 const HOOKS_DIR = fileURLToPath(new URL('../../dist/hooks/', import.meta.url))
+const CLI = fileURLToPath(new URL('../../dist/bin/vdsm-ovs', import.meta.url))
 const DEFAULT_NICS = ['eth1', 'eth2']
 const PEER_BRIDGE = 'pbr'
 const STOP_GRACE_MS = 2000
@@ -184,6 +185,8 @@ export interface Ovs {
   /** Stop only ovs-vswitchd, e.g. to test behaviour while the switch is down. */
   stopVswitchd(): Promise<void>
   startVswitchd(): Promise<void>
+  /** Send a signal to one daemon (SIGSTOP/SIGCONT: hung and back), by its pid file. */
+  signal(daemon: 'ovsdb-server' | 'ovs-vswitchd', sig: NodeJS.Signals): Promise<void>
   /** Normalized, deterministic text of the configuration in the DB. */
   snapshot(): Promise<string>
   /** Open_vSwitch table next_cfg. */
@@ -238,6 +241,11 @@ export async function startOvs(ns: string, dir: string): Promise<Ovs> {
     },
     stopVswitchd,
     startVswitchd,
+    async signal(daemon, sig) {
+      const pid = await readPid(path.join(rundir, `${daemon}.pid`))
+      if (pid === undefined) throw new Error(`${daemon} is not running in ${ns}`)
+      process.kill(pid, sig)
+    },
     snapshot: () => snapshotDb(vsctl),
     async nextCfg() {
       return Number.parseInt(await vsctl('get', 'Open_vSwitch', '.', 'next_cfg'), 10)
@@ -425,6 +433,8 @@ export interface Sandbox {
     /** script: run this file instead of the built dist/hooks/<hookPoint>/50_ovs (e.g. an installed one) */
     opts?: { env?: Record<string, string>; raw?: string; script?: string },
   ): Promise<HookResult>
+  /** Runs the built vdsm-ovs CLI in the host namespace with the hook's environment. */
+  runCli(args: string[], opts?: { env?: Record<string, string>; input?: string }): Promise<ExecResult>
   /** Internal port on the peer bridge with the given access VLAN (0 = untagged) and address. */
   peerEndpoint(name: string, vlan: number, cidr: string): Promise<void>
   /** Replace these peer veth ports on the peer bridge by one OVS bond port. */
@@ -598,6 +608,7 @@ function buildSandbox(p: {
 }): Sandbox {
   const { host, peer, hostOvs, peerOvs, root } = p
   let hookSeq = 0
+  const hookEnv = { VDSM_HOOK_OVS_ROOT: root, OVS_RUNDIR: hostOvs.rundir, VDSM_HOOK_OVS_DATAPATH: 'netdev' }
 
   return {
     host,
@@ -618,13 +629,7 @@ function buildSandbox(p: {
         const script = opts.script ?? path.join(HOOKS_DIR, hookPoint, '50_ovs')
         const res = await nsRun(host, script, [], {
           reject: false,
-          env: {
-            _hook_json: jsonFile,
-            VDSM_HOOK_OVS_ROOT: root,
-            OVS_RUNDIR: hostOvs.rundir,
-            VDSM_HOOK_OVS_DATAPATH: 'netdev',
-            ...opts.env,
-          },
+          env: { _hook_json: jsonFile, ...hookEnv, ...opts.env },
         })
         const content = await fs.readFile(jsonFile, 'utf8').catch(() => '')
         let output: unknown = null
@@ -638,6 +643,13 @@ function buildSandbox(p: {
         await fs.rm(jsonFile, { force: true })
       }
     },
+
+    runCli: (args, opts = {}) =>
+      nsRun(host, CLI, args, {
+        reject: false,
+        env: { ...hookEnv, ...opts.env },
+        ...(opts.input !== undefined && { input: opts.input }),
+      }),
 
     async peerEndpoint(name, vlan, cidr) {
       await peerOvs.vsctl(

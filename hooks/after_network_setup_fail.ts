@@ -1,0 +1,4 @@
+import { afterNetworkSetupFail } from '../src/after-setup.js';
+import { runJsonHook } from '../src/hook-io.js';
+
+void runJsonHook('after_network_setup_fail', afterNetworkSetupFail);

@@ -1,0 +1,123 @@
+/**
+ * vdsm-ovs: the hook's state for a person, and the recoveries VDSM does not
+ * trigger itself. Exit 0 done, 1 usage, 2 failed (the error line first on stderr).
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfig } from './config.js';
+import { applyPlan, isNoop, makePlan, NO_REQUEST, observeHost, renderPlan, type Observed } from './converge.js';
+import { describe, InvalidRequest } from './errors.js';
+import { EXIT_FAILED, type HookContext } from './hook-io.js';
+import { withLock } from './lock.js';
+import { createLog } from './log.js';
+import { hostPaths } from './paths.js';
+import { rollback, settlePending } from './pending.js';
+import { describeEntries, isEmpty, parseSetupPayload, splitRequest } from './request.js';
+import { readRunningConfig } from './running-config.js';
+import { renderOwned } from './show.js';
+import { readSnapshot, type Snapshot } from './snapshot.js';
+import { Vsctl } from './vsctl.js';
+
+const USAGE = `usage: vdsm-ovs COMMAND
+  plan FILE   what a setupNetworks request would do, changing nothing
+              (FILE: the JSON VDSM hands before_network_setup; - for stdin)
+  show        the OVS bridges, bonds and networks of the hook, the pending
+              change, and any drift of OVS from the running config
+  rollback    restore the state before the pending change
+  restore     re-apply the running config to OVS and the kernel
+              (at boot, or after the OVS database was lost)
+`;
+
+type Handler = (args: string[], ctx: HookContext) => Promise<string[]>;
+
+const COMMANDS: Record<string, { args: number; run: Handler }> = {
+  plan: { args: 1, run: plan },
+  show: { args: 0, run: show },
+  rollback: { args: 0, run: rollbackByHand },
+  restore: { args: 0, run: restore },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name = '', ...args] = argv;
+  const command = COMMANDS[name];
+  if (!command || args.length !== command.args) {
+    process.stderr.write(name === '--help' || name === '-h' ? '' : `vdsm-ovs: unknown command or arguments: ${argv.join(' ')}\n`);
+    process.stderr.write(USAGE);
+    return name === '--help' || name === '-h' ? 0 : 1;
+  }
+  const paths = hostPaths();
+  const log = createLog(paths.log, `vdsm-ovs ${name}`);
+  let errorLine: string | undefined;
+  try {
+    const output = await command.run(args, { paths, config: loadConfig(paths.config), log });
+    process.stdout.write(output.map((l) => `${l}\n`).join(''));
+  } catch (err) {
+    errorLine = describe(err);
+    log.error(errorLine);
+  }
+  await log.close();
+  process.stderr.write(log.stderrText(errorLine));
+  return errorLine === undefined ? 0 : EXIT_FAILED;
+}
+
+async function observeAll(ctx: HookContext, vsctl: Vsctl): Promise<Observed> {
+  return { running: readRunningConfig(ctx.paths), ...(await observeHost(vsctl, ctx.config.timeout)) };
+}
+
+async function plan([file = '-']: string[], ctx: HookContext): Promise<string[]> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
+  } catch (err) {
+    throw new InvalidRequest(file, `cannot read the request: ${(err as Error).message}`);
+  }
+  const running = readRunningConfig(ctx.paths);
+  const { ovs, rest } = splitRequest(parseSetupPayload(doc), running);
+  const lines = [
+    `OVS part: ${describeEntries(ovs.networks.keys(), ovs.bonds.keys())}`,
+    `handed to VDSM: ${describeEntries(Object.keys(rest.networks), Object.keys(rest.bondings))}`,
+    ...pendingLines(readSnapshot(ctx.paths), 'before_network_setup settles it first'),
+  ];
+  if (isEmpty(ovs)) return lines;
+  const vsctl = new Vsctl(ctx.config.timeout);
+  const observed = { running, ...(await observeHost(vsctl, ctx.config.timeout)) };
+  const planned = makePlan(ctx.paths, observed, ovs, ctx.config.datapathType);
+  return [...lines, ...(isNoop(planned) ? ['nothing to change'] : renderPlan(planned))];
+}
+
+async function show(_args: string[], ctx: HookContext): Promise<string[]> {
+  const observed = await observeAll(ctx, new Vsctl(ctx.config.timeout));
+  const lines = [...renderOwned(observed.ovs, observed.kernel), ...pendingLines(readSnapshot(ctx.paths), '')];
+  try {
+    const drift = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);
+    if (isNoop(drift)) return [...lines, 'drift from the running config: none'];
+    return [...lines, "drift from the running config ('vdsm-ovs restore' would do):", ...renderPlan(drift).map((l) => `  ${l}`)];
+  } catch (err) {
+    return [...lines, `the running config cannot be applied: ${describe(err)}`];
+  }
+}
+
+async function rollbackByHand(_args: string[], ctx: HookContext): Promise<string[]> {
+  return withLock(ctx.paths.lock, ctx.config.timeout * 6, async () => {
+    const snap = readSnapshot(ctx.paths);
+    if (!snap) return ['no pending change: nothing to roll back'];
+    const changed = await rollback(ctx, new Vsctl(ctx.config.timeout), snap, "asked for by hand ('vdsm-ovs rollback')");
+    return [changed ? `rolled back ${snap.change}` : `${snap.change} had changed nothing: snapshot dropped`];
+  });
+}
+
+async function restore(_args: string[], ctx: HookContext): Promise<string[]> {
+  return withLock(ctx.paths.lock, ctx.config.timeout * 6, async () => {
+    const vsctl = new Vsctl(ctx.config.timeout);
+    await settlePending(ctx, vsctl, 'unknown');
+    const planned = makePlan(ctx.paths, await observeAll(ctx, vsctl), NO_REQUEST, ctx.config.datapathType);
+    if (isNoop(planned)) return ['OVS and links already match the running config'];
+    await applyPlan(ctx, vsctl, planned);
+    return ['restored from the running config:', ...renderPlan(planned).map((l) => `  ${l}`)];
+  });
+}
+
+function pendingLines(snap: Snapshot | undefined, then: string): string[] {
+  if (!snap) return ['pending change: none'];
+  const state = { applied: 'applied, waiting for VDSM', applying: 'interrupted half-way', 'rolling-back': 'rollback interrupted' }[snap.phase];
+  return [`pending change: ${snap.change}, ${state} (pid ${snap.pid}, ${snap.time})${then ? `; ${then}` : ''}`];
+}

@@ -1,0 +1,69 @@
+/**
+ * A change's snapshot from before_network_setup to VDSM's outcome:
+ *   applying  the change was started; a run that finds it so was killed
+ *             half-way, and the host goes back to the earlier state
+ *   applied   the change is complete; after_network_setup drops the snapshot,
+ *             after_network_setup_fail (or _inOVSRollback) restores it
+ *   rolling-back  a rollback started; whoever finds it so finishes it
+ * Every network hook settles a snapshot it finds before doing its own work,
+ * so the host is always in the earlier or the requested state, never a mix.
+ */
+import { applyPlan, isNoop, makePlan, observeHost } from './converge.js';
+import { checkpoint } from './fault.js';
+import type { HookContext } from './hook-io.js';
+import { readRunningConfig } from './running-config.js';
+import { dropSnapshot, readSnapshot, snapshotRequest, writeSnapshot, type Snapshot } from './snapshot.js';
+import type { Vsctl } from './vsctl.js';
+
+/** What the settling run knows about VDSM's outcome. */
+export type Outcome =
+  | 'new-request' // a new setupNetworks begins: VDSM never reported on the last one
+  | 'succeeded' // after_network_setup
+  | 'failed' // after_network_setup_fail, _inOVSRollback, vdsm-ovs rollback
+  | 'unknown'; // vdsm-ovs restore: keep a complete change for VDSM to settle
+
+export async function settlePending(ctx: HookContext, vsctl: Vsctl, outcome: Outcome): Promise<void> {
+  const { paths, log } = ctx;
+  const snap = readSnapshot(paths);
+  if (!snap) {
+    if (outcome === 'failed') log.info('no pending change: nothing to roll back');
+    return;
+  }
+  if (snap.phase === 'applying') {
+    await rollback(ctx, vsctl, snap, `the run that started it (pid ${snap.pid}) ended before finishing it`);
+  } else if (snap.phase === 'rolling-back') {
+    await rollback(ctx, vsctl, snap, 'an earlier rollback of it ended before finishing');
+  } else if (outcome === 'failed') {
+    await rollback(ctx, vsctl, snap, 'VDSM reported that setupNetworks failed');
+  } else if (outcome === 'succeeded') {
+    dropSnapshot(paths);
+    log.info(`committed: ${snap.change}`);
+  } else if (outcome === 'new-request') {
+    dropSnapshot(paths);
+    log.warn(`${snap.change} (${snap.time}) was applied, but VDSM never reported whether setupNetworks succeeded: kept`);
+  } else {
+    log.info(`${snap.change} (${snap.time}) is applied and waits for VDSM's outcome: left pending`);
+  }
+}
+
+/**
+ * Back to the state before the snapshot's change: its earlier running config
+ * entries applied as a request, so what changed is torn down and the earlier
+ * state recreated in ONE transaction. Returns whether anything had changed.
+ */
+export async function rollback(ctx: HookContext, vsctl: Vsctl, snap: Snapshot, why: string): Promise<boolean> {
+  const { paths, config, log } = ctx;
+  log.warn(`rolling back ${snap.change} (started ${snap.time}): ${why}`);
+  // from here on, no run may take the change as complete
+  if (snap.phase !== 'rolling-back') writeSnapshot(paths, { ...snap, phase: 'rolling-back' });
+  const observed = { running: readRunningConfig(paths), ...(await observeHost(vsctl, config.timeout)) };
+  const plan = makePlan(paths, observed, snapshotRequest(snap), config.datapathType);
+  const changed = !isNoop(plan);
+  if (changed) await applyPlan(ctx, vsctl, plan);
+  checkpoint('drop');
+  dropSnapshot(paths);
+  log.info(changed
+    ? `rolled back: the host is in the state before ${snap.change}`
+    : `nothing to roll back: the host is already in the state before ${snap.change}`);
+  return changed;
+}

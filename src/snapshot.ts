@@ -1,0 +1,95 @@
+/**
+ * The pre-request state of the change in progress, written before anything
+ * is touched so that after_network_setup_fail, a failure inside the hook, or
+ * the next run after a crash can bring the host back to it.
+ *
+ * It holds the running config entries the change touches, as they were: the
+ * running config is what defines every OVS object, address and file the hook
+ * owns, so the earlier state is re-derived from it by the same planner (one
+ * transaction from the failed state to the earlier one, no empty state in
+ * between).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { HostError } from './errors.js';
+import { applyFileChanges } from './files.js';
+import type { Attrs } from './model.js';
+import { ifaceNameProblem } from './names.js';
+import type { HostPaths } from './paths.js';
+import type { OvsRequest } from './request.js';
+import type { EntryChange, RunningConfig } from './running-config.js';
+import { isRecord } from './values.js';
+
+export interface Snapshot {
+  /**
+   * applying: the change was started and may be partly done; applied: it is
+   * complete and VDSM's outcome is pending; rolling-back: a rollback started
+   */
+  phase: 'applying' | 'applied' | 'rolling-back';
+  /** the run that took it, for the log */
+  pid: number;
+  time: string;
+  /** what the change was, for people: "networks [a, b], bonds [bond0]" */
+  change: string;
+  /** each running config entry the change touches, as it was (null: it did not exist) */
+  entries: EntryChange[];
+}
+
+export function takeSnapshot(running: RunningConfig, changes: EntryChange[], change: string): Snapshot {
+  const earlier = (c: EntryChange): Attrs | null =>
+    (c.kind === 'nets' ? running.networks : running.bonds).get(c.name) ?? null;
+  return {
+    phase: 'applying',
+    pid: process.pid,
+    time: new Date().toISOString(),
+    change,
+    entries: changes.map((c) => ({ kind: c.kind, name: c.name, attrs: earlier(c) })),
+  };
+}
+
+/** The snapshot as a request: applying it gives back the earlier state. */
+export function snapshotRequest(snap: Snapshot): OvsRequest {
+  const pick = (kind: EntryChange['kind']) =>
+    new Map(snap.entries.filter((e) => e.kind === kind).map((e) => [e.name, e.attrs] as const));
+  return { networks: pick('nets'), bonds: pick('bonds') };
+}
+
+export function writeSnapshot(paths: HostPaths, snap: Snapshot): void {
+  // root-only: it holds the host's network definitions
+  applyFileChanges([{ path: paths.snapshot, content: `${JSON.stringify(snap, null, 2)}\n`, mode: 0o600 }]);
+}
+
+export function dropSnapshot(paths: HostPaths): void {
+  applyFileChanges([{ path: paths.snapshot, content: null }]);
+}
+
+export function readSnapshot(paths: HostPaths): Snapshot | undefined {
+  if (!existsSync(paths.snapshot)) return undefined;
+  const bad = (why: string): HostError =>
+    new HostError(paths.snapshot, `${why}; inspect it, then remove it or run 'vdsm-ovs rollback'`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(paths.snapshot, 'utf8'));
+  } catch (err) {
+    throw bad(`pending snapshot is not valid JSON (${(err as Error).message})`);
+  }
+  return parseSnapshot(doc, bad);
+}
+
+export function parseSnapshot(doc: unknown, bad: (why: string) => Error): Snapshot {
+  if (!isRecord(doc)) throw bad('pending snapshot is not a JSON object');
+  const { phase, pid, time, change, entries } = doc;
+  if (phase !== 'applying' && phase !== 'applied' && phase !== 'rolling-back') throw bad(`pending snapshot: phase ${JSON.stringify(phase)} is unknown`);
+  if (typeof pid !== 'number' || typeof time !== 'string' || typeof change !== 'string' || !Array.isArray(entries)) {
+    throw bad('pending snapshot lacks pid, time, change or entries');
+  }
+  const parsed = entries.map((e): EntryChange => {
+    const ok = isRecord(e) && (e['kind'] === 'nets' || e['kind'] === 'bonds') && typeof e['name'] === 'string'
+      && (e['attrs'] === null || isRecord(e['attrs']));
+    if (!ok) throw bad(`pending snapshot: entry ${JSON.stringify(e)} is not {kind, name, attrs}`);
+    // the name becomes a running config file path
+    const problem = ifaceNameProblem(e['name'] as string);
+    if (problem) throw bad(`pending snapshot: entry name ${JSON.stringify(e['name'])} ${problem}`);
+    return { kind: e['kind'] as EntryChange['kind'], name: e['name'] as string, attrs: e['attrs'] as Attrs | null };
+  });
+  return { phase, pid, time, change, entries: parsed };
+}
