@@ -2,7 +2,7 @@
  * One hook run at a time: an exclusive lock file holding the owner's pid.
  * A lock left by a dead process (a crashed or killed hook) is taken over.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostError } from './errors.js';
@@ -25,14 +25,44 @@ function tryTake(path: string): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  let holder = NaN;
-  try {
-    holder = parseInt(readFileSync(path, 'utf8'), 10);
-  } catch {
-    return false; // released between our open and read: try again
-  }
-  if (Number.isInteger(holder) && !alive(holder)) rmSync(path, { force: true });
+  const holder = holderOf(path);
+  if (holder !== undefined && !alive(holder)) breakStale(path, holder);
   return false;
+}
+
+function holderOf(path: string): number | undefined {
+  try {
+    const pid = parseInt(readFileSync(path, 'utf8'), 10);
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined; // released meanwhile: try again
+  }
+}
+
+/** A breaker that died mid-way leaves its file; after this long it is ignored. */
+const BREAKER_STALE_MS = 5000;
+
+/**
+ * Removes a dead holder's lock. Two runs may both find it dead: without the
+ * breaker file, the slower one could remove the lock the faster one has
+ * taken in between. The breaker admits one at a time, and the holder is
+ * checked again once inside.
+ */
+function breakStale(path: string, holder: number): void {
+  const breaker = `${path}.break`;
+  try {
+    closeSync(openSync(breaker, 'wx', 0o644));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const age = Date.now() - (statSync(breaker, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > BREAKER_STALE_MS) rmSync(breaker, { force: true });
+    return;
+  }
+  try {
+    if (holderOf(path) === holder) rmSync(path, { force: true });
+  } finally {
+    rmSync(breaker, { force: true });
+  }
 }
 
 export async function withLock<T>(path: string, waitS: number, fn: () => Promise<T>): Promise<T> {

@@ -16,6 +16,9 @@ import { ovsNet, setup } from '../lib/requests.js';
 const top = fileURLToPath(new URL('../..', import.meta.url));
 const HOOK = '/usr/libexec/vdsm/hooks/before_network_setup/50_ovs';
 const CONF = '/etc/vdsm/vdsm-hook-ovs.conf';
+const CLI = '/usr/bin/vdsm-ovs';
+const STATE = '/var/lib/vdsm-hook-ovs';
+const POINTS = ['after_network_setup', 'after_network_setup_fail', 'before_network_setup'];
 const rpmq = async (...args: string[]) => (await execa('rpm', args)).stdout;
 
 t.test('the RPM', async (t) => {
@@ -27,7 +30,11 @@ t.test('the RPM', async (t) => {
     const files = (await rpmq('-qp', '--qf', '[%{FILENAMES} %{FILEMODES:perms} %{FILEFLAGS:fflags}\n]', rpm))
       .split('\n').map((l) => l.trim().split(' '));
     const entry = (path: string) => files.find(([p]) => p === path);
-    t.same(entry(HOOK)?.slice(1, 2), ['-rwxr-xr-x'], 'hook installed executable, 0755');
+    for (const point of POINTS) {
+      t.same(entry(`/usr/libexec/vdsm/hooks/${point}/50_ovs`)?.slice(1, 2), ['-rwxr-xr-x'], `${point} installed executable, 0755`);
+    }
+    t.same(entry(CLI)?.slice(1, 2), ['-rwxr-xr-x'], 'vdsm-ovs in /usr/bin, 0755');
+    t.same(entry(STATE)?.slice(1, 2), ['drwx------'], 'the snapshot directory is root-only');
     t.same(entry(CONF)?.slice(1), ['-rw-r--r--', 'cn'], 'config 0644, %config(noreplace)');
     t.ok(files.some(([p, , f]) => p?.endsWith('/LICENSE') && f === 'l'), '%license');
     t.ok(files.some(([p, , f]) => p?.endsWith('/README.md') && f === 'd'), '%doc README');
@@ -66,9 +73,11 @@ t.test('the RPM', async (t) => {
     t.equal(statSync(hook).mode & 0o777, 0o755);
     t.match(readFileSync(join(root, CONF), 'utf8'), /^datapath_type = system$/m, 'default config installed');
 
-    const required = [...readFileSync(hook, 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
-    const foreign = required.filter((m) => !builtinModules.includes(m.replace(/^node:/, '')));
-    t.same(foreign, [], 'the bundle requires nothing but Node built-ins: no node_modules, no source tree');
+    for (const bundle of [...POINTS.map((p) => `/usr/libexec/vdsm/hooks/${p}/50_ovs`), CLI]) {
+      const required = [...readFileSync(join(root, bundle), 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
+      const foreign = required.filter((m) => !builtinModules.includes(m.replace(/^node:/, '')));
+      t.same(foreign, [], `${bundle} requires nothing but Node built-ins: no node_modules, no source tree`);
+    }
 
     const sb = await createSandbox(t);
     await sb.peerEndpoint('pr', 33, '10.33.0.2/24');
@@ -77,5 +86,13 @@ t.test('the RPM', async (t) => {
       { script: hook });
     t.equal(r.exitCode, 0, 'installed hook succeeded');
     t.ok(await sb.ping(sb.host, '10.33.0.2'), 'the network added by the installed hook carries traffic');
+    const fail = await sb.runHook('after_network_setup_fail', r.output,
+      { script: join(root, '/usr/libexec/vdsm/hooks/after_network_setup_fail/50_ovs') });
+    t.equal(fail.exitCode, 0, 'installed after_network_setup_fail succeeded');
+    t.equal(await sb.hostOvs.vsctl('list-br'), '', 'and rolled the network back');
+    const show = await sb.exec(sb.host, join(root, CLI), ['show'], {
+      env: { VDSM_HOOK_OVS_ROOT: sb.root, OVS_RUNDIR: sb.hostOvs.rundir, VDSM_HOOK_OVS_DATAPATH: 'netdev' },
+    });
+    t.match(show.stdout, /^no OVS bridges, bonds or networks of this hook\npending change: none\n/, 'installed vdsm-ovs runs');
   });
 });

@@ -1,8 +1,9 @@
 /**
- * Benchmark: the before_network_setup hook against a hand-written floor doing
- * the same Open vSwitch work, on the real-OVS sandbox (userspace datapath).
- * The hook is dist/hooks/before_network_setup/50_ovs as `npm run build` left
- * it, copied into the sandbox once so a concurrent rebuild cannot pull it away.
+ * Benchmark: the before_network_setup and after_network_setup_fail hooks
+ * against a hand-written floor doing the same Open vSwitch work, on the
+ * real-OVS sandbox (userspace datapath). The hooks are dist/hooks/ as
+ * `npm run build` left them, copied once so a concurrent rebuild cannot pull
+ * them away. As VDSM does, after_network_setup (untimed) commits each change.
  *
  *   npm run bench                          N = 1, 50, 200; 3 runs each
  *   npm run bench -- --n 1,50 --runs 5
@@ -16,9 +17,11 @@
  *           floor: ONE ovs-vsctl transaction with the same commands, + one ip -batch
  *   noop    hook re-applies the same request      floor: `node -e 0`
  *   edit    hook moves every VLAN by +1000        floor: one transaction of N `set Port tag=`
+ *   rollback  after_network_setup_fail undoes the edit
+ *                                                 floor: one transaction of N `set Port tag=` back
  *   remove  hook removes all N networks           floor: one transaction `del-br ovsbr-eth1`
  *
- * The floor's add and edit are checked to leave the same OVS configuration as
+ * The floor's add, edit and rollback are checked to leave the same OVS configuration as
  * the hook's (first repetition of each N). Every hook run must exit 0, or the
  * benchmark aborts with the first line of its stderr. Results go to
  * bench-results/bench-<ISO timestamp>.json.
@@ -31,7 +34,9 @@ import { fileURLToPath } from 'node:url'
 import { createSandbox, type Sandbox } from '../lib/sandbox.js'
 
 const TOP = fileURLToPath(new URL('../../', import.meta.url))
-const HOOK = path.join(TOP, 'dist/hooks/before_network_setup/50_ovs')
+const HOOKS = path.join(TOP, 'dist/hooks')
+const HOOK_POINTS = ['before_network_setup', 'after_network_setup', 'after_network_setup_fail'] as const
+type HookPoint = (typeof HOOK_POINTS)[number]
 const RESULTS_DIR = path.join(TOP, 'bench-results')
 const NIC = 'eth1'
 const BRIDGE = `ovsbr-${NIC}`
@@ -43,8 +48,8 @@ const OWNER_KEY = 'vdsm-hook-ovs'
 const ORIG_MTU_KEY = 'vdsm-hook-ovs-orig-mtu'
 const mark = (role: string): string => `external_ids:${OWNER_KEY}=${role}`
 
-type Op = 'add' | 'noop' | 'edit' | 'remove'
-const OPS: Op[] = ['add', 'noop', 'edit', 'remove']
+type Op = 'add' | 'noop' | 'edit' | 'rollback' | 'remove'
+const OPS: Op[] = ['add', 'noop', 'edit', 'rollback', 'remove']
 
 /* ------------------------------------------------------------------------ */
 /* arguments                                                                 */
@@ -166,9 +171,9 @@ function floorAddLinks(n: number): string {
   return `${lines.join('\n')}\n`
 }
 
-function floorEditArgs(n: number): string[] {
+function floorEditArgs(n: number, delta: number): string[] {
   const cmds: string[][] = []
-  for (let i = 0; i < n; i++) cmds.push(['set', 'Port', netName(i), `tag=${FIRST_VLAN + i + EDIT_DELTA}`])
+  for (let i = 0; i < n; i++) cmds.push(['set', 'Port', netName(i), `tag=${FIRST_VLAN + i + delta}`])
   return ['--timeout=60', ...cmds.flatMap((c) => ['--', ...c])]
 }
 
@@ -204,8 +209,8 @@ class Bench {
   constructor(
     readonly sb: Sandbox,
     readonly workDir: string,
-    /** The built hook, copied: a concurrent `npm run build` empties dist/hooks for a moment. */
-    readonly hookScript: string,
+    /** The built hooks, copied: dist/hooks/<point>/50_ovs may be rebuilt meanwhile. */
+    readonly hooksDir: string,
     readonly origMtu: number,
   ) {}
 
@@ -232,15 +237,15 @@ class Bench {
     this.hookRoot = await fs.mkdtemp(path.join(this.workDir, 'root-'))
   }
 
-  /** Run the hook as VDSM does (as Sandbox.runHook does), timing only the subprocess. */
-  async hook(payload: unknown, what: string): Promise<Timed> {
+  /** Run a hook as VDSM does (as Sandbox.runHook does), timing only the subprocess. */
+  async hook(payload: unknown, what: string, point: HookPoint = 'before_network_setup'): Promise<Timed> {
     const jsonFile = path.join(this.workDir, `hook-${++this.seq}.json`)
     await fs.writeFile(jsonFile, JSON.stringify(payload))
     const logFile = path.join(this.hookRoot, 'var/log/vdsm/ovs-hook.log')
     const logBefore = await fs.stat(logFile).then((s) => s.size, () => 0)
     const wallStart = Date.now()
     const t0 = process.hrtime.bigint()
-    const r = await this.sb.exec(this.sb.host, this.hookScript, [], {
+    const r = await this.sb.exec(this.sb.host, path.join(this.hooksDir, point, '50_ovs'), [], {
       reject: false,
       env: {
         _hook_json: jsonFile,
@@ -256,7 +261,7 @@ class Bench {
       throw new Error(`hook ${what} failed (exit ${r.exitCode}): ${first}`)
     }
     const out = JSON.parse(await fs.readFile(jsonFile, 'utf8')) as { request?: { networks?: object } }
-    if (Object.keys(out.request?.networks ?? { x: 1 }).length !== 0) {
+    if (point === 'before_network_setup' && Object.keys(out.request?.networks ?? { x: 1 }).length !== 0) {
       throw new Error(`hook ${what}: networks left for VDSM: ${JSON.stringify(out.request?.networks)}`)
     }
     await fs.rm(jsonFile, { force: true })
@@ -306,26 +311,38 @@ function hookPhases(log: string, wallStart: number, wallEnd: number): HookPhases
 /* ------------------------------------------------------------------------ */
 
 type Samples = Record<Op, Timed[]>
-const emptySamples = (): Samples => ({ add: [], noop: [], edit: [], remove: [] })
+const emptySamples = (): Samples => ({ add: [], noop: [], edit: [], rollback: [], remove: [] })
 
 interface Snapshots {
   add: string
   edit: string
+  rollback: string
 }
 
 async function hookCycle(b: Bench, n: number, out: Samples): Promise<Snapshots> {
   await b.reset()
   await b.freshHookRoot()
   const add = addRequest(n, FIRST_VLAN)
+  const commit = (payload: unknown) => b.hook(payload, `commit N=${n}`, 'after_network_setup')
   out.add.push(await b.hook(add, `add N=${n}`))
+  await commit(add)
   const afterAdd = await b.snapshot()
   out.noop.push(await b.hook(add, `noop N=${n}`))
-  out.edit.push(await b.hook(addRequest(n, FIRST_VLAN + EDIT_DELTA), `edit N=${n}`))
+  await commit(add)
+  const edit = addRequest(n, FIRST_VLAN + EDIT_DELTA)
+  out.edit.push(await b.hook(edit, `edit N=${n}`))
   const afterEdit = await b.snapshot()
-  out.remove.push(await b.hook(removeRequest(n), `remove N=${n}`))
+  out.rollback.push(await b.hook(edit, `rollback N=${n}`, 'after_network_setup_fail'))
+  const afterRollback = await b.snapshot()
+  if (afterRollback !== afterAdd) {
+    throw new Error(`hook rollback N=${n} did not restore the state before the edit: ${firstDifference(afterAdd, afterRollback)}`)
+  }
+  const remove = removeRequest(n)
+  out.remove.push(await b.hook(remove, `remove N=${n}`))
+  await commit(remove)
   const left = await b.sb.hostOvs.vsctl('list-br')
   if (left !== '') throw new Error(`hook remove N=${n} left bridges: ${left.replace(/\n/g, ' ')}`)
-  return { add: afterAdd, edit: afterEdit }
+  return { add: afterAdd, edit: afterEdit, rollback: afterRollback }
 }
 
 async function floorCycle(b: Bench, n: number, out: Samples, nodeMs: number[]): Promise<Snapshots> {
@@ -337,10 +354,12 @@ async function floorCycle(b: Bench, n: number, out: Samples, nodeMs: number[]): 
   const tNode = await b.timed('node', ['-e', '0'])
   out.noop.push({ ms: tNode })
   nodeMs.push(tNode)
-  out.edit.push({ ms: await b.timed('ovs-vsctl', floorEditArgs(n)) })
+  out.edit.push({ ms: await b.timed('ovs-vsctl', floorEditArgs(n, EDIT_DELTA)) })
   const afterEdit = await b.snapshot()
+  out.rollback.push({ ms: await b.timed('ovs-vsctl', floorEditArgs(n, 0)) })
+  const afterRollback = await b.snapshot()
   out.remove.push({ ms: await b.timed('ovs-vsctl', floorRemoveArgs()) })
-  return { add: afterAdd, edit: afterEdit }
+  return { add: afterAdd, edit: afterEdit, rollback: afterRollback }
 }
 
 function firstDifference(a: string, b: string): string {
@@ -399,9 +418,11 @@ function medianPhases(samples: Timed[]): HookPhases | undefined {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
-  await fs.access(HOOK).catch(() => {
-    throw new Error(`${HOOK} is missing: run npm run build first (npm run bench does)`)
-  })
+  for (const point of HOOK_POINTS) {
+    await fs.access(path.join(HOOKS, point, '50_ovs')).catch(() => {
+      throw new Error(`dist/hooks/${point}/50_ovs is missing: run npm run build first (npm run bench does)`)
+    })
+  }
   const started = new Date()
   console.log(`bench: N = ${args.ns.join(', ')}, ${args.runs} run(s) each, ${os.cpus().length} CPU(s)`)
 
@@ -410,11 +431,14 @@ async function main(): Promise<void> {
   const mtuJson = await sb.exec(sb.host, 'ip', ['-j', 'link', 'show', 'dev', NIC])
   const origMtu = (JSON.parse(mtuJson.stdout) as { mtu: number }[])[0]!.mtu
   // the bundle is self-contained CommonJS; no package.json lies above the copy
-  const hookScript = path.join(workDir, 'hooks/before_network_setup/50_ovs')
-  await fs.mkdir(path.dirname(hookScript), { recursive: true })
-  await fs.copyFile(HOOK, hookScript)
-  await fs.chmod(hookScript, 0o755)
-  const b = new Bench(sb, workDir, hookScript, origMtu)
+  const hooksDir = path.join(workDir, 'hooks')
+  for (const point of HOOK_POINTS) {
+    const script = path.join(hooksDir, point, '50_ovs')
+    await fs.mkdir(path.dirname(script), { recursive: true })
+    await fs.copyFile(path.join(HOOKS, point, '50_ovs'), script)
+    await fs.chmod(script, 0o755)
+  }
+  const b = new Bench(sb, workDir, hooksDir, origMtu)
 
   // the cost of entering the namespace, paid equally by every measured call
   const nsEntryMs: number[] = []
@@ -439,7 +463,7 @@ async function main(): Promise<void> {
       }
       if (rep === 0) {
         // the floor must do the same OVS work as the hook
-        for (const op of ['add', 'edit'] as const) {
+        for (const op of ['add', 'edit', 'rollback'] as const) {
           if (hs[op] !== fs_[op]) {
             throw new Error(`floor ${op} N=${n} leaves another OVS config than the hook: ${firstDifference(hs[op], fs_[op])}`)
           }
@@ -472,6 +496,7 @@ async function main(): Promise<void> {
     add: '1 vsctl txn + ip -batch',
     noop: 'node -e 0',
     edit: '1 vsctl txn (set Port tag)',
+    rollback: '1 vsctl txn (set Port tag back)',
     remove: '1 vsctl txn (del-br)',
   }
   console.log()

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,4 +54,31 @@ t.test('the lock is released when the function fails', async (t) => {
   await t.rejects(withLock(path, 1, async () => { throw new Error('boom'); }), { message: 'boom' });
   t.notOk(existsSync(path));
   t.equal(await withLock(path, 1, async () => 42), 42, 'and can be taken again');
+});
+
+t.test('many runs racing to take over a stale lock still get it one at a time', async (t) => {
+  const path = lockPath();
+  const events = join(dir, 'events');
+  writeFileSync(events, '');
+  writeFileSync(path, `${spawnSync(process.execPath, ['-e', '']).pid!}\n`);
+  const lockModule = new URL('../../src/lock.ts', import.meta.url).href;
+  const child = `
+    import { appendFileSync } from 'node:fs';
+    import { setTimeout as sleep } from 'node:timers/promises';
+    const { withLock } = await import(${JSON.stringify(lockModule)});
+    await withLock(${JSON.stringify(path)}, 20, async () => {
+      appendFileSync(${JSON.stringify(events)}, 'in ' + process.pid + '\\n');
+      await sleep(30);
+      appendFileSync(${JSON.stringify(events)}, 'out ' + process.pid + '\\n');
+    });`;
+  const runs = Array.from({ length: 6 }, () => new Promise<number | null>((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], { stdio: 'inherit' });
+    p.on('exit', resolve);
+  }));
+  t.strictSame(await Promise.all(runs), [0, 0, 0, 0, 0, 0], 'every run got the lock');
+  const lines = readFileSync(events, 'utf8').trim().split('\n');
+  t.equal(lines.length, 12);
+  const overlaps = lines.filter((l, i) => i % 2 === 1 && l !== lines[i - 1]!.replace('in', 'out'));
+  t.strictSame(overlaps, [], `each run left before the next came in:\n${lines.join('\n')}`);
+  t.notOk(existsSync(path), 'released at the end');
 });
