@@ -1,7 +1,8 @@
 /**
- * VDSM's hook protocol: the file named by _hook_json is read and rewritten
- * in place (stdin/stdout when it is unset). Exit 0 on success, 2 on failure
- * with the error as the first stderr line.
+ * VDSM's hook protocol: the file named by _hook_json (network hooks) or
+ * _hook_domxml (device hooks) is read and rewritten in place (stdin/stdout
+ * when it is unset). Exit 0 on success, 2 on failure with the error as the
+ * first stderr line.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadConfig, type HookConfig } from './config.js';
@@ -16,24 +17,36 @@ export interface HookContext {
 }
 
 export type JsonHandler = (doc: unknown, ctx: HookContext) => Promise<unknown>;
+export type XmlHandler = (xml: string, ctx: HookContext) => Promise<string>;
 
 export const EXIT_FAILED = 2;
 
-export async function runJsonHook(hook: string, handler: JsonHandler): Promise<void> {
-  const paths = hostPaths();
-  const log = createLog(paths.log, hook);
-  const file = process.env['_hook_json'];
-  let errorLine: string | undefined;
-  try {
-    const text = file ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');
+/** Network hooks: a JSON document in the file named by _hook_json. */
+export function runJsonHook(hook: string, handler: JsonHandler): Promise<void> {
+  return runHook(hook, '_hook_json', async (text, ctx) => {
     let doc: unknown;
     try {
       doc = JSON.parse(text);
     } catch (err) {
       throw new InvalidRequest('hook input', `is not JSON: ${(err as Error).message}`);
     }
-    const config = loadConfig(paths.config);
-    const out = `${JSON.stringify(await handler(doc, { paths, config, log }))}\n`;
+    return `${JSON.stringify(await handler(doc, ctx))}\n`;
+  });
+}
+
+/** Device hooks: one device's libvirt XML in the file named by _hook_domxml. */
+export function runXmlHook(hook: string, handler: XmlHandler): Promise<void> {
+  return runHook(hook, '_hook_domxml', handler);
+}
+
+async function runHook(hook: string, fileVar: string, handler: (text: string, ctx: HookContext) => Promise<string>): Promise<void> {
+  const paths = hostPaths();
+  const log = createLog(paths.log, hook);
+  const file = process.env[fileVar];
+  let errorLine: string | undefined;
+  try {
+    const text = file ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');
+    const out = await handler(text, { paths, config: loadConfig(paths.config), log });
     if (file) writeFileSync(file, out);
     else process.stdout.write(out);
   } catch (err) {

@@ -18,7 +18,7 @@ const HOOK = '/usr/libexec/vdsm/hooks/before_network_setup/50_ovs';
 const CONF = '/etc/vdsm/vdsm-hook-ovs.conf';
 const CLI = '/usr/bin/vdsm-ovs';
 const STATE = '/var/lib/vdsm-hook-ovs';
-const POINTS = ['after_network_setup', 'after_network_setup_fail', 'before_network_setup'];
+const POINTS = ['after_network_setup', 'after_network_setup_fail', 'before_device_create', 'before_network_setup', 'before_nic_hotplug'];
 const rpmq = async (...args: string[]) => (await execa('rpm', args)).stdout;
 
 t.test('the RPM', async (t) => {

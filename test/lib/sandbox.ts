@@ -433,6 +433,12 @@ export interface Sandbox {
     /** script: run this file instead of the built dist/hooks/<hookPoint>/50_ovs (e.g. an installed one) */
     opts?: { env?: Record<string, string>; raw?: string; script?: string },
   ): Promise<HookResult>
+  /** Namespace of the "VM" whose NICs addVmNic creates. */
+  vm: string
+  /** A VM NIC: veth `tap` in the host namespace (as libvirt's vnetN), `vmIf` in the VM namespace. */
+  addVmNic(tap: string, vmIf: string): Promise<void>
+  /** Runs a device hook as VDSM does: the XML in the file named by _hook_domxml, read back after. */
+  runXmlHook(hookPoint: string, xml: string): Promise<ExecResult & { xml: string }>
   /** Runs the built vdsm-ovs CLI in the host namespace with the hook's environment. */
   runCli(args: string[], opts?: { env?: Record<string, string>; input?: string }): Promise<ExecResult>
   /** Internal port on the peer bridge with the given access VLAN (0 = untagged) and address. */
@@ -450,6 +456,7 @@ export interface Sandbox {
 
 const hostNs = (id: string): string => `${NS_PREFIX}h-${id}`
 const peerNs = (id: string): string => `${NS_PREFIX}p-${id}`
+const vmNs = (id: string): string => `${NS_PREFIX}v-${id}`
 
 /** Stop every OVS daemon whose pid file lies in a direct subdir of `dir`. */
 async function stopDaemonsUnder(dir: string): Promise<void> {
@@ -469,6 +476,7 @@ async function destroySandbox(id: string): Promise<void> {
   await stopDaemonsUnder(dir)
   await deleteNamespace(hostNs(id))
   await deleteNamespace(peerNs(id))
+  await deleteNamespace(vmNs(id))
   await fs.rm(dir, { recursive: true, force: true })
 }
 
@@ -504,7 +512,7 @@ export async function cleanupLeftovers(): Promise<void> {
     await stopDaemonsUnder(path.join(BASE_DIR, id))
     await fs.rm(path.join(BASE_DIR, id), { recursive: true, force: true })
   }
-  const keepNs = new Set([...keep].flatMap((id) => [hostNs(id), peerNs(id)]))
+  const keepNs = new Set([...keep].flatMap((id) => [hostNs(id), peerNs(id), vmNs(id)]))
   for (const ns of await listNamespaces()) {
     if (ns.startsWith(NS_PREFIX) && !keepNs.has(ns)) {
       await run('ip', ['netns', 'del', ns], { reject: false })
@@ -587,7 +595,7 @@ export async function createSandbox(
     await fs.mkdir(rootParent)
     const root = await fs.mkdtemp(path.join(rootParent, `${TEST_PREFIX}-`))
 
-    const sandbox = buildSandbox({ host, peer, hostOvs, peerOvs, root, nics, dir, cleanup })
+    const sandbox = buildSandbox({ host, peer, vm: vmNs(id), hostOvs, peerOvs, root, nics, dir, cleanup })
     t.teardown(cleanup)
     return sandbox
   } catch (err) {
@@ -599,6 +607,7 @@ export async function createSandbox(
 function buildSandbox(p: {
   host: string
   peer: string
+  vm: string
   hostOvs: Ovs
   peerOvs: Ovs
   root: string
@@ -641,6 +650,30 @@ function buildSandbox(p: {
         return { ...res, output }
       } finally {
         await fs.rm(jsonFile, { force: true })
+      }
+    },
+
+    vm: p.vm,
+
+    async addVmNic(tap, vmIf) {
+      await ensureNamespace(p.vm)
+      // the VM holds NICs of several networks: answer ARP only on the NIC that owns the address
+      await nsRun(p.vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_ignore=1'])
+      await run('ip', ['link', 'add', tap, 'netns', host, 'type', 'veth', 'peer', 'name', vmIf, 'netns', p.vm])
+      await nsRun(p.vm, 'ip', ['link', 'set', vmIf, 'up'])
+    },
+
+    async runXmlHook(hookPoint, xml) {
+      const xmlFile = path.join(p.dir, `hook-${++hookSeq}.xml`)
+      await fs.writeFile(xmlFile, xml)
+      try {
+        const res = await nsRun(host, path.join(HOOKS_DIR, hookPoint, '50_ovs'), [], {
+          reject: false,
+          env: { _hook_domxml: xmlFile, ...hookEnv },
+        })
+        return { ...res, xml: await fs.readFile(xmlFile, 'utf8') }
+      } finally {
+        await fs.rm(xmlFile, { force: true })
       }
     },
 

@@ -1,0 +1,4 @@
+import { attachVnic } from '../src/device.js';
+import { runXmlHook } from '../src/hook-io.js';
+
+void runXmlHook('before_device_create', attachVnic);
