@@ -4,13 +4,13 @@
  * drop its snapshot; failure: restore it). The document passes unchanged.
  */
 import type { HookContext } from './hook-io.js';
-import { withLock } from './lock.js';
+import { withHookLock } from './lock.js';
 import { settlePending, type Outcome } from './pending.js';
 import { Vsctl } from './vsctl.js';
 
 function settleWith(outcome: Outcome) {
   return (doc: unknown, ctx: HookContext): Promise<unknown> =>
-    withLock(ctx.paths.lock, ctx.config.timeout * 6, async () => {
+    withHookLock(ctx, async () => {
       await settlePending(ctx, new Vsctl(ctx.config.timeout), outcome);
       return doc;
     });

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadConfig } from './config.js';
-import { applyPlan, isNoop, makePlan, NO_REQUEST, observeHost, renderPlan, type Observed } from './converge.js';
+import { applyPlan, isNoop, makePlan, NO_REQUEST, observe, renderPlan } from './converge.js';
 import { describe, InvalidRequest } from './errors.js';
 import { EXIT_FAILED, type HookContext } from './hook-io.js';
-import { withLock } from './lock.js';
+import { withHookLock } from './lock.js';
 import { createLog } from './log.js';
 import { hostPaths } from './paths.js';
 import { rollback, settlePending } from './pending.js';
@@ -59,10 +59,6 @@ export async function main(argv: string[]): Promise<number> {
   return errorLine === undefined ? 0 : EXIT_FAILED;
 }
 
-async function observeAll(ctx: HookContext, vsctl: Vsctl): Promise<Observed> {
-  return { running: readRunningConfig(ctx.paths), ...(await observeHost(vsctl, ctx.config.timeout)) };
-}
-
 async function plan([file = '-']: string[], ctx: HookContext): Promise<string[]> {
   let doc: unknown;
   try {
@@ -78,14 +74,13 @@ async function plan([file = '-']: string[], ctx: HookContext): Promise<string[]>
     ...pendingLines(readSnapshot(ctx.paths), 'before_network_setup settles it first'),
   ];
   if (isEmpty(ovs)) return lines;
-  const vsctl = new Vsctl(ctx.config.timeout);
-  const observed = { running, ...(await observeHost(vsctl, ctx.config.timeout)) };
+  const observed = await observe(ctx.paths, new Vsctl(ctx.config.timeout), ctx.config.timeout, running);
   const planned = makePlan(ctx.paths, observed, ovs, ctx.config.datapathType);
   return [...lines, ...(isNoop(planned) ? ['nothing to change'] : renderPlan(planned))];
 }
 
 async function show(_args: string[], ctx: HookContext): Promise<string[]> {
-  const observed = await observeAll(ctx, new Vsctl(ctx.config.timeout));
+  const observed = await observe(ctx.paths, new Vsctl(ctx.config.timeout), ctx.config.timeout);
   const lines = [...renderOwned(observed.ovs, observed.kernel), ...pendingLines(readSnapshot(ctx.paths), '')];
   try {
     const drift = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);
@@ -97,7 +92,7 @@ async function show(_args: string[], ctx: HookContext): Promise<string[]> {
 }
 
 async function rollbackByHand(_args: string[], ctx: HookContext): Promise<string[]> {
-  return withLock(ctx.paths.lock, ctx.config.timeout * 6, async () => {
+  return withHookLock(ctx, async () => {
     const snap = readSnapshot(ctx.paths);
     if (!snap) return ['no pending change: nothing to roll back'];
     const changed = await rollback(ctx, new Vsctl(ctx.config.timeout), snap, "asked for by hand ('vdsm-ovs rollback')");
@@ -106,10 +101,10 @@ async function rollbackByHand(_args: string[], ctx: HookContext): Promise<string
 }
 
 async function restore(_args: string[], ctx: HookContext): Promise<string[]> {
-  return withLock(ctx.paths.lock, ctx.config.timeout * 6, async () => {
+  return withHookLock(ctx, async () => {
     const vsctl = new Vsctl(ctx.config.timeout);
     await settlePending(ctx, vsctl, 'unknown');
-    const planned = makePlan(ctx.paths, await observeAll(ctx, vsctl), NO_REQUEST, ctx.config.datapathType);
+    const planned = makePlan(ctx.paths, await observe(ctx.paths, vsctl, ctx.config.timeout), NO_REQUEST, ctx.config.datapathType);
     if (isNoop(planned)) return ['OVS and links already match the running config'];
     await applyPlan(ctx, vsctl, planned);
     return ['restored from the running config:', ...renderPlan(planned).map((l) => `  ${l}`)];

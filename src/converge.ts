@@ -16,7 +16,7 @@ import { planTransaction, type TransactionPlan } from './planner.js';
 import { foreignNames, readOvsState, type OvsState } from './ovs-state.js';
 import type { HostPaths } from './paths.js';
 import type { OvsRequest } from './request.js';
-import { entryWrites, type EntryChange, type EntryWrites, type RunningConfig } from './running-config.js';
+import { entryWrites, readRunningConfig, type EntryChange, type EntryWrites, type RunningConfig } from './running-config.js';
 import { renderTransaction, type Command, type Vsctl } from './vsctl.js';
 
 export interface Observed {
@@ -27,10 +27,15 @@ export interface Observed {
 
 export const NO_REQUEST: OvsRequest = { networks: new Map(), bonds: new Map() };
 
-/** OVS and the kernel, read once each, side by side. */
-export async function observeHost(vsctl: Vsctl, timeoutS: number): Promise<Pick<Observed, 'ovs' | 'kernel'>> {
+/** OVS and the kernel read once each, side by side; the running config as read already, or now. */
+export async function observe(
+  paths: HostPaths,
+  vsctl: Vsctl,
+  timeoutS: number,
+  running: RunningConfig = readRunningConfig(paths),
+): Promise<Observed> {
   const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS)]);
-  return { ovs, kernel };
+  return { running, ovs, kernel };
 }
 
 export interface Plan {

@@ -5,7 +5,9 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { HookConfig } from './config.js';
 import { HostError } from './errors.js';
+import type { HostPaths } from './paths.js';
 
 function alive(pid: number): boolean {
   try {
@@ -79,4 +81,10 @@ export async function withLock<T>(path: string, waitS: number, fn: () => Promise
   } finally {
     rmSync(path, { force: true });
   }
+}
+
+/** The lock every hook run and vdsm-ovs change takes. */
+export function withHookLock<T>(ctx: { paths: HostPaths; config: HookConfig }, fn: () => Promise<T>): Promise<T> {
+  // the holder may itself wait on OVS for its timeout, several times over (read, probe, transaction, rollback)
+  return withLock(ctx.paths.lock, ctx.config.timeout * 6, fn);
 }

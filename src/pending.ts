@@ -8,10 +8,9 @@
  * Every network hook settles a snapshot it finds before doing its own work,
  * so the host is always in the earlier or the requested state, never a mix.
  */
-import { applyPlan, isNoop, makePlan, observeHost } from './converge.js';
+import { applyPlan, isNoop, makePlan, observe } from './converge.js';
 import { checkpoint } from './fault.js';
 import type { HookContext } from './hook-io.js';
-import { readRunningConfig } from './running-config.js';
 import { dropSnapshot, readSnapshot, snapshotRequest, writeSnapshot, type Snapshot } from './snapshot.js';
 import type { Vsctl } from './vsctl.js';
 
@@ -56,7 +55,7 @@ export async function rollback(ctx: HookContext, vsctl: Vsctl, snap: Snapshot, w
   log.warn(`rolling back ${snap.change} (started ${snap.time}): ${why}`);
   // from here on, no run may take the change as complete
   if (snap.phase !== 'rolling-back') writeSnapshot(paths, { ...snap, phase: 'rolling-back' });
-  const observed = { running: readRunningConfig(paths), ...(await observeHost(vsctl, config.timeout)) };
+  const observed = await observe(paths, vsctl, config.timeout);
   const plan = makePlan(paths, observed, snapshotRequest(snap), config.datapathType);
   const changed = !isNoop(plan);
   if (changed) await applyPlan(ctx, vsctl, plan);

@@ -4,11 +4,11 @@
  * -> apply (one ovs-vsctl transaction, ip, running config) -> hand the rest
  * to VDSM. A failure after the snapshot rolls the host back before exit 2.
  */
-import { applyPlan, isNoop, makePlan, observeHost } from './converge.js';
+import { applyPlan, isNoop, makePlan, observe } from './converge.js';
 import { describe, HookError, withNote } from './errors.js';
 import { checkpoint } from './fault.js';
 import type { HookContext } from './hook-io.js';
-import { withLock } from './lock.js';
+import { withHookLock } from './lock.js';
 import { rollback, settlePending } from './pending.js';
 import { describeEntries, isEmpty, parseSetupPayload, splitRequest, type SetupRequest } from './request.js';
 import { readRunningConfig } from './running-config.js';
@@ -18,8 +18,7 @@ import { Vsctl } from './vsctl.js';
 
 export async function beforeNetworkSetup(doc: unknown, ctx: HookContext): Promise<unknown> {
   const { paths, config, log } = ctx;
-  // a run holding the lock may itself wait on OVS for its timeout, more than once
-  return withLock(paths.lock, config.timeout * 6, async () => {
+  return withHookLock(ctx, async () => {
     const vsctl = new Vsctl(config.timeout);
     if (inOvsRollback(doc)) {
       // the old hook's rollback pass: restore the last change, configure nothing else
@@ -37,7 +36,7 @@ export async function beforeNetworkSetup(doc: unknown, ctx: HookContext): Promis
     }
     const change = describeEntries(ovs.networks.keys(), ovs.bonds.keys());
     log.info(`OVS part: ${change}`);
-    const observed = { running, ...(await observeHost(vsctl, config.timeout)) };
+    const observed = await observe(paths, vsctl, config.timeout, running);
     const plan = makePlan(paths, observed, ovs, config.datapathType);
     if (isNoop(plan)) {
       log.info('nothing to change: OVS, links and running config already match the request');
