@@ -12,7 +12,7 @@ import { withHookLock } from './lock.js';
 import { rollback, settlePending } from './pending.js';
 import { describeEntries, isEmpty, parseSetupPayload, splitRequest, type SetupRequest } from './request.js';
 import { readRunningConfig } from './running-config.js';
-import { readSnapshot, takeSnapshot, writeSnapshot } from './snapshot.js';
+import { takeSnapshot, writeSnapshot, type Snapshot } from './snapshot.js';
 import { isRecord, toBool } from './values.js';
 import { Vsctl } from './vsctl.js';
 
@@ -49,20 +49,19 @@ export async function beforeNetworkSetup(doc: unknown, ctx: HookContext): Promis
       checkpoint('commit');
       writeSnapshot(paths, { ...snap, phase: 'applied' });
     } catch (err) {
-      throw await rollBackFailure(ctx, vsctl, err);
+      throw await rollBackFailure(ctx, vsctl, snap, err);
     }
     return withRequest(doc, rest);
   });
 }
 
 /** Applying failed half-way: back to the snapshot, and the error says how that went. */
-async function rollBackFailure(ctx: HookContext, vsctl: Vsctl, err: unknown): Promise<HookError> {
-  const { paths, log } = ctx;
+async function rollBackFailure(ctx: HookContext, vsctl: Vsctl, snap: Snapshot, err: unknown): Promise<HookError> {
+  const { log } = ctx;
   log.error(`applying failed: ${describe(err)}`);
   if (!(err instanceof HookError) && err instanceof Error && err.stack) log.error(err.stack);
   try {
-    const snap = readSnapshot(paths);
-    const changed = snap !== undefined && (await rollback(ctx, vsctl, snap, 'applying it failed'));
+    const changed = await rollback(ctx, vsctl, snap, 'applying it failed');
     return withNote(err, changed ? 'rolled back to the state before this request' : 'nothing was changed');
   } catch (rollbackErr) {
     return withNote(err, `rolling back failed too (${describe(rollbackErr)}): ` +

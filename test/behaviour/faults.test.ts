@@ -3,12 +3,12 @@
  * change (and of a rollback), OVS daemons hung or down, and two hooks
  * started at once.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseHost, change, hostState, oldTrafficWorks, pendingPhase } from '../lib/host-state.js';
 import { applyOk, ovsNet, setup } from '../lib/requests.js';
-import { createSandbox } from '../lib/sandbox.js';
+import { createSandbox, type Sandbox } from '../lib/sandbox.js';
 
 const killed = /SIGKILL/;
 
@@ -64,18 +64,28 @@ t.test('killed during a rollback, the next run finishes the rollback instead of 
   await oldTrafficWorks(t, sb);
 });
 
-t.test('ovs-vswitchd hung: fails within the timeout, nothing changed', async (t) => {
-  const sb = await baseHost(t);
-  const before = await hostState(sb);
-  await sb.hostOvs.signal('ovs-vswitchd', 'SIGSTOP');
-  t.teardown(() => sb.hostOvs.signal('ovs-vswitchd', 'SIGCONT').catch(() => undefined));
+/**
+ * Runs the change with the daemon stopped (SIGSTOP: hung, not gone) and a 2 s
+ * timeout; it must fail with exit 2 within the timeout plus a margin. Returns
+ * the first stderr line.
+ */
+async function runWhileHung(t: Test, sb: Sandbox, daemon: 'ovs-vswitchd' | 'ovsdb-server'): Promise<string> {
+  await sb.hostOvs.signal(daemon, 'SIGSTOP');
+  t.teardown(() => sb.hostOvs.signal(daemon, 'SIGCONT').catch(() => undefined));
   const started = Date.now();
   const r = await sb.runHook('before_network_setup', change, { env: { VDSM_HOOK_OVS_TIMEOUT: '2' } });
   const took = (Date.now() - started) / 1000;
-  await sb.hostOvs.signal('ovs-vswitchd', 'SIGCONT');
+  await sb.hostOvs.signal(daemon, 'SIGCONT');
   t.equal(r.exitCode, 2);
-  t.equal(r.stderr.split('\n')[0], 'ovs-vswitchd: not answering: no answer within the 2 s timeout; nothing was changed');
   t.ok(took < 2 + 3, `failed within the timeout plus a margin (${took.toFixed(1)} s)`);
+  return r.stderr.split('\n')[0] ?? '';
+}
+
+t.test('ovs-vswitchd hung: fails within the timeout, nothing changed', async (t) => {
+  const sb = await baseHost(t);
+  const before = await hostState(sb);
+  const first = await runWhileHung(t, sb, 'ovs-vswitchd');
+  t.equal(first, 'ovs-vswitchd: not answering: no answer within the 2 s timeout; nothing was changed');
   t.same(await hostState(sb), before, 'OVS DB, files and kernel unchanged');
   t.equal(pendingPhase(sb), undefined);
   await applyOk(t, sb, change);
@@ -85,15 +95,8 @@ t.test('ovs-vswitchd hung: fails within the timeout, nothing changed', async (t)
 t.test('ovsdb-server hung, then down: fails within the timeout, nothing changed', async (t) => {
   const sb = await baseHost(t);
   const before = await hostState(sb);
-  await sb.hostOvs.signal('ovsdb-server', 'SIGSTOP');
-  t.teardown(() => sb.hostOvs.signal('ovsdb-server', 'SIGCONT').catch(() => undefined));
-  const started = Date.now();
-  const r = await sb.runHook('before_network_setup', change, { env: { VDSM_HOOK_OVS_TIMEOUT: '2' } });
-  const took = (Date.now() - started) / 1000;
-  await sb.hostOvs.signal('ovsdb-server', 'SIGCONT');
-  t.equal(r.exitCode, 2);
-  t.equal(r.stderr.split('\n')[0], 'ovs-vsctl: reading the OVS database failed: no answer within the 2 s timeout');
-  t.ok(took < 2 + 3, `failed within the timeout plus a margin (${took.toFixed(1)} s)`);
+  const first = await runWhileHung(t, sb, 'ovsdb-server');
+  t.equal(first, 'ovs-vsctl: reading the OVS database failed: no answer within the 2 s timeout');
   t.same(await hostState(sb), before, 'OVS DB, files and kernel unchanged');
 
   await sb.hostOvs.signal('ovsdb-server', 'SIGKILL');
