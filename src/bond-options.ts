@@ -12,18 +12,21 @@ export interface BondOptions {
 }
 
 export function parseBondOptions(subject: string, text: string | undefined): BondOptions {
-  const result: BondOptions = { kernel: {}, custom: {} };
+  const { custom = '', ...kernel } = rawBondOptions(subject, text);
+  return { kernel, custom: parseCustom(subject, custom) };
+}
+
+/** The options as key -> value, `custom` kept as one string (as caps report them). */
+export function rawBondOptions(subject: string, text: string | undefined): Record<string, string> {
+  const options: Record<string, string> = {};
   const trimmed = (text ?? '').trim();
-  if (trimmed === '') return result;
+  if (trimmed === '') return options;
   for (const item of trimmed.split(/\s+/)) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new InvalidRequest(subject, `options: "${item}" is not key=value`);
-    const key = item.slice(0, eq);
-    const value = item.slice(eq + 1);
-    if (key === 'custom') result.custom = parseCustom(subject, value);
-    else result.kernel[key] = value;
+    options[item.slice(0, eq)] = item.slice(eq + 1);
   }
-  return result;
+  return options;
 }
 
 function parseCustom(subject: string, value: string): Record<string, string> {

@@ -3,12 +3,15 @@
  * trigger itself. Exit 0 done, 1 usage, 2 failed (the error line first on stderr).
  */
 import { readFileSync } from 'node:fs';
+import { readActiveSlaves } from './bond-show.js';
+import { capsAdditions } from './caps.js';
 import { loadConfig } from './config.js';
 import { applyPlan, isNoop, makePlan, NO_REQUEST, observe, renderPlan } from './converge.js';
 import { describe, InvalidRequest } from './errors.js';
 import { EXIT_FAILED, type HookContext } from './hook-io.js';
 import { withHookLock } from './lock.js';
 import { createLog } from './log.js';
+import { ownedEntries } from './owned.js';
 import { hostPaths } from './paths.js';
 import { rollback, settlePending } from './pending.js';
 import { describeEntries, isEmpty, parseSetupPayload, splitRequest } from './request.js';
@@ -20,8 +23,9 @@ import { Vsctl } from './vsctl.js';
 const USAGE = `usage: vdsm-ovs COMMAND
   plan FILE   what a setupNetworks request would do, changing nothing
               (FILE: the JSON VDSM hands before_network_setup; - for stdin)
-  show        the OVS bridges, bonds and networks of the hook, the pending
-              change, and any drift of OVS from the running config
+  show        the OVS bridges, bonds and networks of the hook as the Engine
+              sees them (after_get_caps), the pending change, and any drift
+              of OVS from the running config
   rollback    restore the state before the pending change
   restore     re-apply the running config to OVS and the kernel
               (at boot, or after the OVS database was lost)
@@ -80,8 +84,12 @@ async function plan([file = '-']: string[], ctx: HookContext): Promise<string[]>
 }
 
 async function show(_args: string[], ctx: HookContext): Promise<string[]> {
-  const observed = await observe(ctx.paths, new Vsctl(ctx.config.timeout), ctx.config.timeout);
-  const lines = [...renderOwned(observed.ovs, observed.kernel), ...pendingLines(readSnapshot(ctx.paths), '')];
+  const vsctl = new Vsctl(ctx.config.timeout);
+  const observed = await observe(ctx.paths, vsctl, ctx.config.timeout);
+  const { owned, problems } = ownedEntries(observed.running);
+  const activeSlaves = owned.bonds.length ? await readActiveSlaves(vsctl) : new Map<string, string>();
+  const caps = capsAdditions(owned, { ...observed, activeSlaves });
+  const lines = [...renderOwned(observed.ovs, observed.kernel, caps), ...problems, ...pendingLines(readSnapshot(ctx.paths), '')];
   try {
     const drift = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);
     if (isNoop(drift)) return [...lines, 'drift from the running config: none'];

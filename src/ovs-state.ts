@@ -53,17 +53,16 @@ const BRIDGE_COLS = '_uuid,name,ports,datapath_type,stp_enable,external_ids';
 const PORT_COLS = '_uuid,name,interfaces,tag,fake_bridge,bond_mode,lacp,external_ids';
 const IFACE_COLS = '_uuid,name,type,mtu_request,external_ids';
 
+/** One read of the three tables (fixed, so that the sudoers drop-in can allow exactly it). */
+export const READ_ARGS: readonly string[] = [
+  '--format=json', '--data=json',
+  `--columns=${BRIDGE_COLS}`, 'list', 'Bridge', '--',
+  `--columns=${PORT_COLS}`, 'list', 'Port', '--',
+  `--columns=${IFACE_COLS}`, 'list', 'Interface',
+];
+
 export async function readOvsState(vsctl: Vsctl): Promise<OvsState> {
-  const out = await vsctl.call(
-    [
-      '--format=json', '--data=json',
-      `--columns=${BRIDGE_COLS}`, 'list', 'Bridge', '--',
-      `--columns=${PORT_COLS}`, 'list', 'Port', '--',
-      `--columns=${IFACE_COLS}`, 'list', 'Interface',
-    ],
-    'reading the OVS database',
-  );
-  return parseOvsState(out);
+  return parseOvsState(await vsctl.call([...READ_ARGS], 'reading the OVS database'));
 }
 
 /** Parses the three JSON tables (one per line) that readOvsState asks for. */

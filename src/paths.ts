@@ -9,6 +9,8 @@ export interface HostPaths {
   stateDir: string;
   /** the pre-request state of the change in progress (see snapshot.ts) */
   snapshot: string;
+  /** what the report hooks (caps, stats) last logged as wrong, one file per hook (see report.ts) */
+  reportDir: string;
   log: string;
   lock: string;
 }
@@ -21,6 +23,7 @@ export function hostPaths(root = process.env['VDSM_HOOK_OVS_ROOT'] || '/'): Host
     bondsDir: join(root, 'var/run/vdsm/netconf/bonds'),
     stateDir: join(root, 'var/lib/vdsm-hook-ovs'),
     snapshot: join(root, 'var/lib/vdsm-hook-ovs/pending.json'),
+    reportDir: join(root, 'var/lib/vdsm-hook-ovs/report'),
     log: join(root, 'var/log/vdsm/ovs-hook.log'),
     lock: join(root, 'run/vdsm-hook-ovs.lock'),
   };

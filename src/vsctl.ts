@@ -8,14 +8,35 @@ export interface Command {
   why: string;
 }
 
+type Tool = 'ovs-vsctl' | 'ovs-appctl';
+
+// "2026-11-23T14:45:06Z|00001|daemon_unix|WARN|": without it, the same failure reads the same each time
+const OVS_LOG_PREFIX = /^\d{4}-\d\d-\d\dT[\d:.]+Z\|\d+\|[\w-]+\|[A-Z]+\|/;
+
 export class Vsctl {
-  constructor(private readonly timeoutS: number) {}
+  /**
+   * sudo: run the tools through `sudo -n`, for the hooks VDSM runs as its
+   * own user (the package's sudoers drop-in allows exactly their reads).
+   */
+  constructor(
+    private readonly timeoutS: number,
+    private readonly sudo = false,
+  ) {}
 
   /** Runs ovs-vsctl; its errors say what was being done. */
-  async call(args: string[], what: string): Promise<string> {
-    const result = await this.runTool('ovs-vsctl', args);
+  call(args: string[], what: string): Promise<string> {
+    return this.checked('ovs-vsctl', args, what);
+  }
+
+  /** Runs ovs-appctl (ovs-vswitchd's control socket); its errors say what was being done. */
+  appctl(args: string[], what: string): Promise<string> {
+    return this.checked('ovs-appctl', args, what);
+  }
+
+  private async checked(tool: Tool, args: string[], what: string): Promise<string> {
+    const result = await this.runTool(tool, args);
     if ('failure' in result) {
-      throw new OvsError('ovs-vsctl', `${what} failed: ${result.failure}`, { timedOut: result.timedOut });
+      throw new OvsError(tool, `${what} failed: ${result.failure}`, { timedOut: result.timedOut });
     }
     return result.stdout;
   }
@@ -39,19 +60,16 @@ export class Vsctl {
   }
 
   /** An OVS tool with its own --timeout, and a hard stop a little later in case it ignores it. */
-  private async runTool(
-    tool: 'ovs-vsctl' | 'ovs-appctl',
-    args: string[],
-  ): Promise<{ stdout: string } | { failure: string; timedOut: boolean }> {
-    const result = await run(tool, [`--timeout=${this.timeoutS}`, ...args], {
-      timeoutMs: (this.timeoutS + 2) * 1000,
-    });
+  private async runTool(tool: Tool, args: string[]): Promise<{ stdout: string } | { failure: string; timedOut: boolean }> {
+    const argv = [tool, `--timeout=${this.timeoutS}`, ...args];
+    const [file, ...rest] = this.sudo ? ['sudo', '-n', ...argv] : argv;
+    const result = await run(file!, rest, { timeoutMs: (this.timeoutS + 2) * 1000 });
     if (result.exitCode === 0 && !result.timedOut) return { stdout: result.stdout };
     // the tools' own --timeout ends them by SIGALRM
     const timedOut = result.timedOut || result.signal === 'SIGALRM';
     const failure = timedOut
       ? `no answer within the ${this.timeoutS} s timeout`
-      : firstLine(result.stderr) || `exit code ${result.exitCode}`;
+      : firstLine(result.stderr).replace(OVS_LOG_PREFIX, '') || `exit code ${result.exitCode}`;
     return { failure, timedOut };
   }
 }

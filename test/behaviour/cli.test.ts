@@ -50,12 +50,13 @@ t.test('show lists bridges, bonds and networks; restore repairs drift', async (t
   }, { bond0: ovsBond(['eth1', 'eth2'], 'ovs:True,ovs_mode:balance-slb') }));
   const show = await sb.runCli(['show']);
   t.equal(show.exitCode, 0, show.stderr);
+  const active = /active member mac: \S+\((\S+)\)/.exec(await sb.hostOvs.appctl('bond/show', 'bond0'))?.[1];
   t.same(lines(show.stdout), [
     'bridge ovsbr-bond0: uplink bond0, datapath netdev, STP off',
-    '  bond bond0: slaves eth1, eth2, mode balance-slb, LACP off',
-    '  network blue: VLAN 10, MTU 1500, up, 10.10.0.1/24',
+    `  bond bond0: slaves eth1, eth2 (active ${active}), mode balance-slb, LACP off`,
+    '  network blue: VLAN 10 on bond0.10, bridged, ports bond0.10, MTU 1500, up, 10.10.0.1/24',
     'bridge ovsbr-eth3: uplink eth3, datapath netdev, STP off',
-    '  network red: untagged, MTU 1500, up, 10.1.0.1/24',
+    '  network red: untagged on eth3, bridged, ports eth3, MTU 1500, up, 10.1.0.1/24',
     'pending change: none',
     'drift from the running config: none',
   ]);

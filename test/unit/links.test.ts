@@ -19,9 +19,10 @@ function desired(nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {})
 /** Kernel links written as name -> [up, mtu, ...ipv4]; all up with MTU 1500 unless said otherwise. */
 function kernel(links: Record<string, readonly [boolean, number, ...string[]]>, defaultRoute?: KernelState['defaultRoute']): KernelState {
   const map = new Map<string, KernelLink>(
-    Object.entries(links).map(([name, [up, mtu, ...ipv4]]) => [name, { name, up, mtu, ipv4 }]),
+    Object.entries(links).map(([name, [up, mtu, ...ipv4]]) => [name, { name, up, mtu, mac: '', ipv4, ipv6: [] }]),
   );
-  return defaultRoute ? { links: map, defaultRoute } : { links: map };
+  const state: KernelState = { links: map, gateways: new Map(), gateways6: new Map() };
+  return defaultRoute ? { ...state, defaultRoute } : state;
 }
 
 const args = (cmds: { args: string[] }[]) => cmds.map((c) => c.args.join(' '));

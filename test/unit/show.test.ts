@@ -1,5 +1,7 @@
 import t from 'tap';
+import { capsAdditions } from '../../src/caps.js';
 import { parseKernelState } from '../../src/kernel.js';
+import { parseBond, parseNetwork } from '../../src/model.js';
 import type { OvsState } from '../../src/ovs-state.js';
 import { renderOwned } from '../../src/show.js';
 
@@ -18,6 +20,7 @@ const ovs: OvsState = {
   ports: new Map([
     ['bond0', port('bond0', 'ovsbr-bond0', 'bond', { bondMode: 'balance-tcp', lacp: 'active', interfaces: ['eth2', 'eth1'] })],
     ['blue', port('blue', 'ovsbr-bond0', 'network', { tag: 10, fakeBridge: true })],
+    ['vnet0', port('vnet0', 'ovsbr-bond0', undefined, { tag: 10 })],
     ['red', port('red', 'ovsbr-eth3', 'network', { fakeBridge: true })],
     ['eth3', port('eth3', 'ovsbr-eth3', 'uplink')],
     ['vm1', port('vm1', 'br-int', undefined)],
@@ -28,24 +31,38 @@ const ovs: OvsState = {
 const kernel = parseKernelState([
   JSON.stringify([
     { ifname: 'blue', mtu: 9000, flags: ['UP'], addr_info: [{ family: 'inet', local: '10.10.0.1', prefixlen: 24, scope: 'global' }] },
-    { ifname: 'red', mtu: 1500, flags: [], addr_info: [] },
+    { ifname: 'red', mtu: 1500, flags: [], addr_info: [{ family: 'inet6', local: '2001:db8::1', prefixlen: 64, scope: 'global' }] },
+    { ifname: 'eth1', mtu: 9000, flags: ['UP'] },
+    { ifname: 'eth2', mtu: 9000, flags: ['UP'] },
   ]),
   JSON.stringify([{ dst: 'default', gateway: '10.10.0.254', dev: 'blue' }]),
 ].join('\n'));
 
-t.test("the hook's bridges, bonds and networks, sorted, without foreign objects", async (t) => {
-  t.strictSame(renderOwned(ovs, kernel), [
+const owned = {
+  networks: [
+    parseNetwork('blue', { bonding: 'bond0', vlan: 10, custom: { ovs: true } }),
+    parseNetwork('red', { nic: 'eth3', bridged: false, custom: { ovs: true } }),
+  ],
+  bonds: [{ def: parseBond('bond0', { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' }), opts: {} }],
+};
+const caps = capsAdditions(owned, { kernel, ovs, activeSlaves: new Map([['bond0', 'eth2']]) });
+
+t.test("the hook's bridges, bonds and networks as the Engine sees them, sorted, without foreign objects", async (t) => {
+  t.strictSame(renderOwned(ovs, kernel, caps), [
     'bridge ovsbr-bond0: uplink bond0, datapath system, STP off',
-    '  bond bond0: slaves eth1, eth2, mode balance-tcp, LACP active',
-    '  network blue: VLAN 10, MTU 9000, up, 10.10.0.1/24, default route via 10.10.0.254',
+    '  bond bond0: slaves eth1, eth2 (active eth2), mode balance-tcp, LACP active',
+    '  network blue: VLAN 10 on bond0.10, bridged, ports vnet0 bond0.10, MTU 9000, up, 10.10.0.1/24, gateway 10.10.0.254, default route',
     'bridge ovsbr-eth3: uplink eth3, datapath system, STP on',
-    '  network red: untagged, MTU 1500, DOWN, no IPv4 address',
+    '  network red: untagged on eth3, bridgeless, MTU 1500, DOWN, 2001:db8::1/64',
   ]);
 });
 
-t.test('a network whose device is missing, and nothing at all', async (t) => {
-  t.match(renderOwned(ovs, parseKernelState('[]\n[]')), ['bridge ovsbr-bond0: uplink bond0, datapath system, STP off', /./,
-    '  network blue: VLAN 10, no kernel device']);
+t.test('a network whose device is missing or that the running config lacks, and nothing at all', async (t) => {
+  const noDevices = parseKernelState('[]\n[]');
+  t.match(renderOwned(ovs, noDevices, capsAdditions(owned, { kernel: noDevices, ovs })), [
+    'bridge ovsbr-bond0: uplink bond0, datapath system, STP off', /./, '  network blue: VLAN 10, no kernel device']);
+  t.match(renderOwned(ovs, kernel, capsAdditions({ networks: [], bonds: [] }, { kernel, ovs })), [
+    /./, '  bond bond0: slaves eth1, eth2, mode balance-tcp, LACP active', '  network blue: VLAN 10, not in the running config']);
   const empty: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map() };
-  t.strictSame(renderOwned(empty, kernel), ['no OVS bridges, bonds or networks of this hook']);
+  t.strictSame(renderOwned(empty, kernel, caps), ['no OVS bridges, bonds or networks of this hook']);
 });

@@ -1,0 +1,207 @@
+/**
+ * after_get_caps: the hook's networks and bonds in the shapes VDSM itself
+ * reports (vdsm-hooks.md §3), so that the Engine sees them in sync. Pure:
+ * the running config's OVS entries and one read of OVS and the kernel in,
+ * caps entries out.
+ *
+ * Where the Engine looks for a network's addresses: on the bridge for a
+ * bridged network, on `<uplink>.<vlan>` for a bridgeless tagged one, on the
+ * NIC or bond for a bridgeless untagged one; every other entry carries none.
+ */
+import { prefixToNetmask } from './ipv4.js';
+import type { KernelLink, KernelState } from './kernel.js';
+import type { BondDef, NetworkDef } from './model.js';
+import type { OvsState } from './ovs-state.js';
+import { isRecord } from './values.js';
+
+export interface IpInfo {
+  addr: string;
+  netmask: string;
+  ipv4addrs: string[];
+  ipv6addrs: string[];
+  gateway: string;
+  ipv6gateway: string;
+  ipv4defaultroute: boolean;
+  ipv6autoconf: boolean;
+  dhcpv4: boolean;
+  dhcpv6: boolean;
+}
+
+interface Device extends IpInfo {
+  /** a string, as VDSM reports it */
+  mtu: string;
+}
+
+export interface NetworkCaps extends Device {
+  iface: string;
+  bridged: boolean;
+  switch: string;
+  southbound: string;
+  vlanid?: number;
+  /** bridged networks */
+  ports?: string[];
+  stp?: 'on' | 'off';
+  /** bridgeless networks, as VDSM still reports it for old Engines */
+  interface?: string;
+}
+
+export interface BridgeCaps extends Device {
+  ports: string[];
+  stp: 'on' | 'off';
+  opts: Record<string, string>;
+}
+
+export interface VlanCaps extends Device {
+  iface: string;
+  vlanid: number;
+}
+
+export interface BondCaps extends Device {
+  hwaddr: string;
+  slaves: string[];
+  active_slave: string;
+  opts: Record<string, string>;
+  switch: string;
+}
+
+export interface CapsAdditions {
+  networks: Record<string, NetworkCaps>;
+  bridges: Record<string, BridgeCaps>;
+  vlans: Record<string, VlanCaps>;
+  bondings: Record<string, BondCaps>;
+  /** addresses of bridgeless untagged networks, for the NIC entries VDSM already reports */
+  nics: Record<string, IpInfo>;
+}
+
+/** The OVS networks and bonds of the running config, parsed. */
+export interface Owned {
+  networks: NetworkDef[];
+  bonds: { def: BondDef; opts: Record<string, string> }[];
+}
+
+/** What the host shows: OVS (when it answered) and the kernel. */
+export interface HostView {
+  kernel: KernelState;
+  ovs?: OvsState;
+  /** bond -> active slave, from ovs-appctl bond/show (when it answered) */
+  activeSlaves?: Map<string, string>;
+}
+
+const NO_IP: IpInfo = {
+  addr: '', netmask: '', ipv4addrs: [], ipv6addrs: [], gateway: '', ipv6gateway: '::',
+  ipv4defaultroute: false, ipv6autoconf: false, dhcpv4: false, dhcpv6: false,
+};
+
+/** The caps entries of every OVS network whose device exists, and of every OVS bond that exists. */
+export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
+  const add: CapsAdditions = { networks: {}, bridges: {}, vlans: {}, bondings: {}, nics: {} };
+  const bondIp = new Map<string, IpInfo>();
+  for (const net of owned.networks) {
+    const link = view.kernel.links.get(net.name);
+    if (!link) continue;
+    const southbound = net.vlan ? `${net.uplink.name}.${net.vlan}` : net.uplink.name;
+    const ip = ipInfo(link, view.kernel);
+    const mtu = String(link.mtu);
+    const common = { ...ip, mtu, bridged: net.bridged, switch: switchOf(net.attrs), southbound };
+    const tag = net.vlan ? { vlanid: net.vlan } : {};
+    if (net.bridged) {
+      const ports = [...vmPorts(net, view.ovs), southbound];
+      const stp = onOff(stpOf(net, view.ovs));
+      add.networks[net.name] = { ...common, iface: net.name, ...tag, ports, stp };
+      add.bridges[net.name] = { ...ip, mtu, ports, stp, opts: {} };
+    } else {
+      add.networks[net.name] = { ...common, iface: southbound, interface: southbound, ...tag };
+    }
+    if (net.vlan) {
+      add.vlans[southbound] = { ...(net.bridged ? NO_IP : ip), mtu, iface: net.uplink.name, vlanid: net.vlan };
+    } else if (!net.bridged) {
+      if (net.uplink.kind === 'nic') add.nics[net.uplink.name] = ip;
+      else bondIp.set(net.uplink.name, ip);
+    }
+  }
+  for (const { def, opts } of owned.bonds) {
+    const entry = bondCaps(def, opts, view, bondIp.get(def.name) ?? NO_IP);
+    if (entry) add.bondings[def.name] = entry;
+  }
+  return add;
+}
+
+/** VDSM's caps with the additions merged in: entries of the same name replaced, all others kept as they were. */
+export function mergeCaps(caps: Record<string, unknown>, add: CapsAdditions): Record<string, unknown> {
+  const out = { ...caps };
+  for (const key of ['networks', 'bridges', 'vlans', 'bondings'] as const) {
+    if (Object.keys(add[key]).length) out[key] = { ...objectAt(caps, key), ...add[key] };
+  }
+  const nics = objectAt(caps, 'nics');
+  const touched = Object.keys(add.nics).filter((nic) => isRecord(nics[nic]));
+  if (touched.length) {
+    out['nics'] = { ...nics, ...Object.fromEntries(touched.map((nic) => [nic, { ...(nics[nic] as object), ...add.nics[nic] }])) };
+  }
+  return out;
+}
+
+function bondCaps(def: BondDef, opts: Record<string, string>, view: HostView, ip: IpInfo): BondCaps | undefined {
+  const { kernel, ovs } = view;
+  const port = ovs?.ports.get(def.name);
+  // without an answer from OVS, the running config and the kernel are all there is to go by
+  if (ovs ? port?.role !== 'bond' : !def.nics.every((n) => kernel.links.has(n))) return undefined;
+  const slaves = port ? [...port.interfaces].sort() : def.nics;
+  const active = view.activeSlaves?.get(def.name) ?? '';
+  const links = slaves.map((s) => kernel.links.get(s)).filter((l): l is KernelLink => l !== undefined);
+  return {
+    ...ip,
+    mtu: String(Math.max(0, ...links.map((l) => l.mtu))),
+    // an OVS bond has no device of its own: its first slave's MAC, as a Linux bond takes it
+    hwaddr: links[0]?.mac ?? '',
+    slaves,
+    active_slave: slaves.includes(active) ? active : '',
+    opts,
+    switch: switchOf(def.attrs),
+  };
+}
+
+function ipInfo(link: KernelLink, kernel: KernelState): IpInfo {
+  const [first] = link.ipv4;
+  const [addr = '', prefix] = first ? first.split('/') : [];
+  return {
+    addr,
+    netmask: prefix === undefined ? '' : prefixToNetmask(Number(prefix)),
+    ipv4addrs: link.ipv4,
+    ipv6addrs: link.ipv6,
+    gateway: kernel.gateways.get(link.name) ?? '',
+    ipv6gateway: kernel.gateways6.get(link.name) ?? '::',
+    ipv4defaultroute: kernel.defaultRoute?.dev === link.name,
+    // the hook configures none of these yet
+    ipv6autoconf: false,
+    dhcpv4: false,
+    dhcpv6: false,
+  };
+}
+
+/** VM taps: unowned ports of the network's parent bridge with the network's VLAN (the fake bridge's ports). */
+function vmPorts(net: NetworkDef, ovs: OvsState | undefined): string[] {
+  const parent = ovs?.ports.get(net.name)?.bridge;
+  if (!ovs || !parent) return [];
+  return [...ovs.ports.values()]
+    .filter((p) => p.bridge === parent && !p.role && !p.fakeBridge && p.tag === net.vlan)
+    .map((p) => p.name)
+    .sort();
+}
+
+function stpOf(net: NetworkDef, ovs: OvsState | undefined): boolean {
+  const parent = ovs?.ports.get(net.name)?.bridge;
+  const bridge = parent ? ovs?.bridges.get(parent) : undefined;
+  return bridge ? bridge.stp : net.stp;
+}
+
+const onOff = (on: boolean): 'on' | 'off' => (on ? 'on' : 'off');
+
+/** As VDSM reports it: what the running config says, "legacy" when it says nothing. */
+function switchOf(attrs: Record<string, unknown>): string {
+  return typeof attrs['switch'] === 'string' ? attrs['switch'] : 'legacy';
+}
+
+function objectAt(doc: Record<string, unknown>, key: string): Record<string, unknown> {
+  const value = doc[key];
+  return isRecord(value) ? value : {};
+}

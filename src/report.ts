@@ -1,0 +1,104 @@
+/**
+ * after_get_caps / after_get_stats. VDSM runs them every few seconds, as its
+ * own user, and waits for them: they never fail the call and never flood the
+ * log. Whatever goes wrong (OVS absent, stopped or slow, a bad running
+ * config entry) leaves the document as complete as can be known without it,
+ * and is logged once, when it starts and when it ends, not on every call.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readActiveSlaves } from './bond-show.js';
+import { capsAdditions, mergeCaps, type HostView, type Owned } from './caps.js';
+import { describe, InvalidRequest } from './errors.js';
+import type { HookContext, JsonHandler } from './hook-io.js';
+import { readKernelState } from './kernel.js';
+import { readOvsState } from './ovs-state.js';
+import { ownedEntries } from './owned.js';
+import { readRunningConfig } from './running-config.js';
+import { statsAdditions, type LinkStats } from './stats.js';
+import { isRecord } from './values.js';
+import { Vsctl } from './vsctl.js';
+
+/** Seconds a report waits for OVS: a slow OVS must not hold up getCapabilities. */
+export const REPORT_TIMEOUT_S = 2;
+
+type Adder = (doc: Record<string, unknown>, owned: Owned, problems: string[]) => Promise<Record<string, unknown>>;
+
+function reportHook(hook: string, add: Adder): JsonHandler {
+  return async (doc, ctx) => {
+    if (!isRecord(doc)) throw new InvalidRequest('hook input', 'is not a JSON object');
+    const problems: string[] = [];
+    let out = doc;
+    try {
+      const entries = ownedEntries(readRunningConfig(ctx.paths));
+      problems.push(...entries.problems);
+      if (entries.owned.networks.length || entries.owned.bonds.length) out = await add(doc, entries.owned, problems);
+    } catch (err) {
+      problems.push(`nothing added: ${describe(err)}`);
+    }
+    noteProblems(ctx, hook, problems);
+    return out;
+  };
+}
+
+export const afterGetCaps = reportHook('after_get_caps', async (caps, owned, problems) => {
+  const view = await readHostView(owned, problems);
+  return view ? mergeCaps(caps, capsAdditions(owned, view)) : caps;
+});
+
+export const afterGetStats = reportHook('after_get_stats', async (stats, owned) => {
+  const network = stats['network'];
+  if (!isRecord(network)) return stats;
+  const links = network as Record<string, LinkStats>;
+  return { ...stats, network: { ...links, ...statsAdditions(owned, links) } };
+});
+
+/** OVS, the kernel and the bonds read side by side, once each whatever the number of networks. */
+export async function readHostView(owned: Owned, problems: string[]): Promise<HostView | undefined> {
+  const vsctl = new Vsctl(REPORT_TIMEOUT_S, process.getuid?.() !== 0);
+  const [ovs, kernel, bonds] = await Promise.allSettled([
+    readOvsState(vsctl),
+    readKernelState(REPORT_TIMEOUT_S),
+    owned.bonds.length ? readActiveSlaves(vsctl) : Promise.resolve(new Map<string, string>()),
+  ]);
+  if (kernel.status === 'rejected') {
+    problems.push(`nothing added: ${describe(kernel.reason)}`);
+    return undefined;
+  }
+  const view: HostView = { kernel: kernel.value };
+  if (bonds.status === 'fulfilled') view.activeSlaves = bonds.value;
+  // OVS absent or down is one fact, one line: the bonds' failure says nothing more then
+  if (ovs.status === 'fulfilled') view.ovs = ovs.value;
+  else problems.push(`${describe(ovs.reason)}; reporting from the running config and the kernel only`);
+  if (ovs.status === 'fulfilled' && bonds.status === 'rejected') {
+    problems.push(`${describe(bonds.reason)}; bonds reported without an active slave`);
+  }
+  return view;
+}
+
+/** Logs a problem when it first appears and when it is gone, remembering between calls in reportDir. */
+function noteProblems(ctx: HookContext, hook: string, problems: string[]): void {
+  const file = join(ctx.paths.reportDir, hook);
+  let before: string[] = [];
+  try {
+    before = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  } catch {
+    // nothing remembered: every problem is new
+  }
+  const now = [...new Set(problems)];
+  const appeared = now.filter((p) => !before.includes(p));
+  const gone = before.filter((p) => !now.includes(p));
+  for (const p of appeared) ctx.log.warn(`${p} (logged once, until it changes)`);
+  for (const p of gone) ctx.log.info(`resolved: ${p}`);
+  if (!appeared.length && !gone.length) return;
+  try {
+    if (now.length) {
+      mkdirSync(ctx.paths.reportDir, { recursive: true });
+      writeFileSync(file, now.map((p) => `${p}\n`).join(''));
+    } else {
+      rmSync(file, { force: true });
+    }
+  } catch (err) {
+    ctx.log.warn(`cannot remember what was logged, in ${file}: ${(err as Error).message}`);
+  }
+}
