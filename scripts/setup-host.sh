@@ -14,7 +14,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # --- system packages ---------------------------------------------------------
-packages=(openvswitch-switch iputils-ping rpm dnsmasq-base iproute2)
+packages=(openvswitch-switch iputils-ping rpm dnsmasq-base iproute2 sudo)
 missing=()
 for pkg in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)

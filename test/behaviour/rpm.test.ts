@@ -3,10 +3,10 @@
  * requirements checked, installed into a scratch root, and its hook run from
  * the installed path against a real Open vSwitch.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execa } from 'execa';
 import { builtinModules } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,12 @@ const HOOK = '/usr/libexec/vdsm/hooks/before_network_setup/50_ovs';
 const CONF = '/etc/vdsm/vdsm-hook-ovs.conf';
 const CLI = '/usr/bin/vdsm-ovs';
 const STATE = '/var/lib/vdsm-hook-ovs';
-const POINTS = ['after_network_setup', 'after_network_setup_fail', 'before_device_create', 'before_network_setup', 'before_nic_hotplug'];
+const SUDOERS = '/etc/sudoers.d/50_vdsm_hook_ovs';
+const LOG = '/var/log/vdsm/ovs-hook.log';
+const POINTS = [
+  'after_get_caps', 'after_get_stats', 'after_network_setup', 'after_network_setup_fail',
+  'before_device_create', 'before_network_setup', 'before_nic_hotplug',
+];
 const rpmq = async (...args: string[]) => (await execa('rpm', args)).stdout;
 
 t.test('the RPM', async (t) => {
@@ -27,15 +32,18 @@ t.test('the RPM', async (t) => {
   t.match(rpm, /\/vdsm-hook-ovs-0\.1\.0-1\.noarch\.rpm$/, 'npm run rpm prints the noarch RPM it built');
 
   t.test('files, modes and config flags', async (t) => {
-    const files = (await rpmq('-qp', '--qf', '[%{FILENAMES} %{FILEMODES:perms} %{FILEFLAGS:fflags}\n]', rpm))
+    const files = (await rpmq('-qp', '--qf', '[%{FILENAMES} %{FILEMODES:perms} %{FILEFLAGS:fflags} %{FILEUSERNAME}:%{FILEGROUPNAME}\n]', rpm))
       .split('\n').map((l) => l.trim().split(' '));
     const entry = (path: string) => files.find(([p]) => p === path);
     for (const point of POINTS) {
       t.same(entry(`/usr/libexec/vdsm/hooks/${point}/50_ovs`)?.slice(1, 2), ['-rwxr-xr-x'], `${point} installed executable, 0755`);
     }
     t.same(entry(CLI)?.slice(1, 2), ['-rwxr-xr-x'], 'vdsm-ovs in /usr/bin, 0755');
-    t.same(entry(STATE)?.slice(1, 2), ['drwx------'], 'the snapshot directory is root-only');
-    t.same(entry(CONF)?.slice(1), ['-rw-r--r--', 'cn'], 'config 0644, %config(noreplace)');
+    t.same(entry(STATE)?.slice(1), ['drwx--x--x', '', 'root:root'], 'the state directory: root\'s, not listable');
+    t.same(entry(`${STATE}/report`)?.slice(1), ['drwxr-xr-x', '', 'vdsm:kvm'], 'its report directory: for the hooks running as vdsm');
+    t.same(entry(LOG)?.slice(1), ['-rw-r--r--', 'g', 'vdsm:kvm'], 'the log: vdsm\'s, so every hook can write it (%ghost, made by %post)');
+    t.same(entry(CONF)?.slice(1), ['-rw-r--r--', 'cn', 'root:root'], 'config 0644, %config(noreplace)');
+    t.same(entry(SUDOERS)?.slice(1), ['-r--r-----', 'cn', 'root:root'], 'sudoers drop-in 0440, %config(noreplace)');
     t.ok(files.some(([p, , f]) => p?.endsWith('/LICENSE') && f === 'l'), '%license');
     t.ok(files.some(([p, , f]) => p?.endsWith('/README.md') && f === 'd'), '%doc README');
     t.notOk(entry('/usr/libexec/vdsm/hooks'), "VDSM's hooks directory is not claimed");
@@ -45,13 +53,14 @@ t.test('the RPM', async (t) => {
 
   t.test('requirements and scripts', async (t) => {
     const requires = (await rpmq('-qp', '--requires', rpm)).split('\n').map((l) => l.trim());
-    for (const r of ['/usr/bin/ovs-vsctl', '/usr/bin/ovs-appctl', 'vdsm', 'nodejs >= 1:20']) {
+    for (const r of ['/usr/bin/ovs-vsctl', '/usr/bin/ovs-appctl', 'vdsm', 'sudo', 'nodejs >= 1:20']) {
       t.ok(requires.includes(r), `Requires: ${r}`);
     }
     t.equal(await rpmq('-qp', '--qf', '%{ARCH}', rpm), 'noarch');
     const post = await rpmq('-qp', '--qf', '%{POSTIN}', rpm);
     const preun = await rpmq('-qp', '--qf', '%{PREUN}', rpm);
     t.match(post, /systemctl enable --now openvswitch\.service/, '%post enables and starts openvswitch');
+    t.match(post, /chown vdsm:kvm "\$log"/, '%post gives the log to vdsm');
     for (const [name, body] of [['%post', post], ['%preun', preun]] as const) {
       t.equal((await execa('sh', ['-n', '-c', body], { reject: false })).exitCode, 0, `${name} is valid sh`);
     }
@@ -62,9 +71,15 @@ t.test('the RPM', async (t) => {
     t.equal(upgrade.stderr, '', '%preun on upgrade is silent');
   });
 
-  t.test('installed into a scratch root, its hook works from the installed path', async (t) => {
+  t.test('installed into a scratch root, its hooks work from the installed path, as root and as vdsm', async (t) => {
+    const vdsm = await vdsmUser(t);
     const root = mkdtempSync(join(tmpdir(), 'vho-rpmroot-'));
     t.teardown(() => rmSync(root, { recursive: true, force: true }));
+    chmodSync(root, 0o755);
+    // rpm looks owners up in the root it installs into
+    mkdirSync(join(root, 'etc'));
+    writeFileSync(join(root, 'etc/passwd'), `root:x:0:0:root:/root:/bin/sh\nvdsm:x:${vdsm.uid}:${vdsm.gid}::/:/sbin/nologin\n`);
+    writeFileSync(join(root, 'etc/group'), `root:x:0:\nkvm:x:${vdsm.gid}:\n`);
     await execa('rpm', ['--root', root, '--initdb']);
     // scriptlets would run chrooted into a root without a shell; they are checked above
     const install = await execa('rpm', ['-i', '--root', root, '--nodeps', '--noscripts', rpm], { reject: false });
@@ -72,6 +87,9 @@ t.test('the RPM', async (t) => {
     const hook = join(root, HOOK);
     t.equal(statSync(hook).mode & 0o777, 0o755);
     t.match(readFileSync(join(root, CONF), 'utf8'), /^datapath_type = system$/m, 'default config installed');
+    t.equal(statSync(join(root, STATE, 'report')).uid, vdsm.uid, 'the report directory belongs to vdsm');
+    const visudo = await execa('visudo', ['-cf', join(root, SUDOERS)], { reject: false });
+    t.equal(visudo.exitCode, 0, `visudo accepts the sudoers drop-in: ${visudo.stdout} ${visudo.stderr}`);
 
     for (const bundle of [...POINTS.map((p) => `/usr/libexec/vdsm/hooks/${p}/50_ovs`), CLI]) {
       const required = [...readFileSync(join(root, bundle), 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
@@ -80,19 +98,71 @@ t.test('the RPM', async (t) => {
     }
 
     const sb = await createSandbox(t);
+    // the host paths of the installed package, as the hooks find them on a real host
+    const env = { VDSM_HOOK_OVS_ROOT: root };
+    // as %post does, in /var/log/vdsm that the vdsm package makes
+    mkdirSync(join(root, '/var/log/vdsm'), { recursive: true });
+    writeFileSync(join(root, LOG), '');
+    chownSync(join(root, LOG), vdsm.uid, vdsm.gid);
     await sb.peerEndpoint('pr', 33, '10.33.0.2/24');
     const r = await sb.runHook('before_network_setup',
       setup({ rpmnet: ovsNet({ nic: 'eth1', vlan: '33', ipaddr: '10.33.0.1', netmask: '255.255.255.0' }) }),
-      { script: hook });
+      { script: hook, env });
     t.equal(r.exitCode, 0, 'installed hook succeeded');
     t.ok(await sb.ping(sb.host, '10.33.0.2'), 'the network added by the installed hook carries traffic');
+
+    // after_get_caps as VDSM runs it: as the vdsm user, reading OVS through sudo
+    const capsAsVdsm = async () => {
+      const file = join(root, 'caps.json');
+      writeFileSync(file, readFileSync(new URL('../../../shared/examples/caps-before.json', import.meta.url)));
+      chownSync(file, vdsm.uid, vdsm.gid);
+      const run = await sb.exec(sb.host, 'setpriv', ['--reuid=vdsm', '--regid=kvm', '--init-groups', '--',
+        join(root, '/usr/libexec/vdsm/hooks/after_get_caps/50_ovs')], {
+        env: { ...env, OVS_RUNDIR: sb.hostOvs.rundir, _hook_json: file }, reject: false,
+      });
+      return { ...run, caps: JSON.parse(readFileSync(file, 'utf8')) };
+    };
+    rmSync(SUDOERS, { force: true });
+    const denied = await capsAsVdsm();
+    t.equal(denied.exitCode, 0, 'without the drop-in: still exit 0');
+    t.match(denied.stderr, /^warn: ovs-vsctl: reading the OVS database failed: sudo: .*reporting from the running config and the kernel only/m,
+      'and says that sudo refused');
+    t.strictSame(denied.caps.networks.rpmnet.ports, ['eth1.33'], 'the network as the kernel shows it');
+    copyFileSync(join(root, SUDOERS), SUDOERS);
+    t.teardown(() => rmSync(SUDOERS, { force: true }));
+    const caps = await capsAsVdsm();
+    t.equal(caps.exitCode, 0, caps.stderr);
+    t.match(caps.stderr, /^info: resolved: ovs-vsctl: reading the OVS database failed: sudo: /, 'with the drop-in, OVS answers');
+    t.notMatch(caps.stderr, /warn/);
+    t.strictSame([caps.caps.networks.rpmnet.vlanid, caps.caps.vlans['eth1.33'].iface], [33, 'eth1'], 'rpmnet is reported');
+    t.match(readFileSync(join(root, LOG), 'utf8'), / after_get_caps\[\d+\] info: resolved: /, 'vdsm wrote the shared log');
+
     const fail = await sb.runHook('after_network_setup_fail', r.output,
-      { script: join(root, '/usr/libexec/vdsm/hooks/after_network_setup_fail/50_ovs') });
+      { script: join(root, '/usr/libexec/vdsm/hooks/after_network_setup_fail/50_ovs'), env });
     t.equal(fail.exitCode, 0, 'installed after_network_setup_fail succeeded');
     t.equal(await sb.hostOvs.vsctl('list-br'), '', 'and rolled the network back');
     const show = await sb.exec(sb.host, join(root, CLI), ['show'], {
-      env: { VDSM_HOOK_OVS_ROOT: sb.root, OVS_RUNDIR: sb.hostOvs.rundir, VDSM_HOOK_OVS_DATAPATH: 'netdev' },
+      env: { ...env, OVS_RUNDIR: sb.hostOvs.rundir, VDSM_HOOK_OVS_DATAPATH: 'netdev' },
     });
     t.match(show.stdout, /^no OVS bridges, bonds or networks of this hook\npending change: none\n/, 'installed vdsm-ovs runs');
   });
 });
+
+const TEST_USER_MARK = 'vdsm-hook-ovs test user';
+
+/** The vdsm user and kvm group VDSM runs as: made for the test when the machine has none, and removed after. */
+async function vdsmUser(t: Test): Promise<{ uid: number; gid: number }> {
+  const id = async (...args: string[]) => (await execa('id', args, { reject: false })).stdout;
+  const hasGroup = (await execa('getent', ['group', 'kvm'], { reject: false })).exitCode === 0;
+  if (!hasGroup) await execa('groupadd', ['--system', 'kvm']);
+  if (!(await id('-u', 'vdsm'))) {
+    await execa('useradd', ['--system', '--no-create-home', '-g', 'kvm', '-c', TEST_USER_MARK, '-s', '/sbin/nologin', 'vdsm']);
+  }
+  t.teardown(async () => {
+    // also a user left behind by an earlier crashed run, recognised by its comment
+    const passwd = (await execa('getent', ['passwd', 'vdsm'], { reject: false })).stdout;
+    if (passwd.split(':')[4] === TEST_USER_MARK) await execa('userdel', ['vdsm'], { reject: false });
+    if (!hasGroup) await execa('groupdel', ['kvm'], { reject: false });
+  });
+  return { uid: Number(await id('-u', 'vdsm')), gid: Number(await id('-g', 'vdsm')) };
+}
