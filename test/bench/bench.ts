@@ -19,6 +19,7 @@
  *   edit    hook moves every VLAN by +1000        floor: one transaction of N `set Port tag=`
  *   rollback  after_network_setup_fail undoes the edit
  *                                                 floor: one transaction of N `set Port tag=` back
+ *   caps    after_get_caps with the N networks    floor: the one ovs-vsctl read of all tables it makes
  *   remove  hook removes all N networks           floor: one transaction `del-br ovsbr-eth1`
  *
  * The floor's add, edit and rollback are checked to leave the same OVS configuration as
@@ -32,10 +33,11 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createSandbox, type Sandbox } from '../lib/sandbox.js'
+import { READ_ARGS } from '../../src/ovs-state.js'
 
 const TOP = fileURLToPath(new URL('../../', import.meta.url))
 const HOOKS = path.join(TOP, 'dist/hooks')
-const HOOK_POINTS = ['before_network_setup', 'after_network_setup', 'after_network_setup_fail'] as const
+const HOOK_POINTS = ['before_network_setup', 'after_network_setup', 'after_network_setup_fail', 'after_get_caps'] as const
 type HookPoint = (typeof HOOK_POINTS)[number]
 const RESULTS_DIR = path.join(TOP, 'bench-results')
 const NIC = 'eth1'
@@ -48,8 +50,9 @@ const OWNER_KEY = 'vdsm-hook-ovs'
 const ORIG_MTU_KEY = 'vdsm-hook-ovs-orig-mtu'
 const mark = (role: string): string => `external_ids:${OWNER_KEY}=${role}`
 
-type Op = 'add' | 'noop' | 'edit' | 'rollback' | 'remove'
-const OPS: Op[] = ['add', 'noop', 'edit', 'rollback', 'remove']
+type Op = 'add' | 'noop' | 'caps' | 'edit' | 'rollback' | 'remove'
+const OPS: Op[] = ['add', 'noop', 'caps', 'edit', 'rollback', 'remove']
+const CAPS = fileURLToPath(new URL('../../../shared/examples/caps-before.json', import.meta.url))
 
 /* ------------------------------------------------------------------------ */
 /* arguments                                                                 */
@@ -178,6 +181,7 @@ function floorEditArgs(n: number, delta: number): string[] {
 }
 
 const floorRemoveArgs = (): string[] => ['--timeout=60', '--', 'del-br', BRIDGE]
+const floorCapsArgs = (): string[] => ['--timeout=60', ...READ_ARGS]
 
 /* ------------------------------------------------------------------------ */
 /* running things in the host namespace                                      */
@@ -237,8 +241,13 @@ class Bench {
     this.hookRoot = await fs.mkdtemp(path.join(this.workDir, 'root-'))
   }
 
-  /** Run a hook as VDSM does (as Sandbox.runHook does), timing only the subprocess. */
-  async hook(payload: unknown, what: string, point: HookPoint = 'before_network_setup'): Promise<Timed> {
+  /** Run a hook as VDSM does (as Sandbox.runHook does), timing only the subprocess; check: its output. */
+  async hook(
+    payload: unknown,
+    what: string,
+    point: HookPoint = 'before_network_setup',
+    check?: (out: Record<string, unknown>) => string | undefined,
+  ): Promise<Timed> {
     const jsonFile = path.join(this.workDir, `hook-${++this.seq}.json`)
     await fs.writeFile(jsonFile, JSON.stringify(payload))
     const logFile = path.join(this.hookRoot, 'var/log/vdsm/ovs-hook.log')
@@ -264,6 +273,8 @@ class Bench {
     if (point === 'before_network_setup' && Object.keys(out.request?.networks ?? { x: 1 }).length !== 0) {
       throw new Error(`hook ${what}: networks left for VDSM: ${JSON.stringify(out.request?.networks)}`)
     }
+    const wrong = check?.(out)
+    if (wrong) throw new Error(`hook ${what}: ${wrong}`)
     await fs.rm(jsonFile, { force: true })
     const log = await fs.readFile(logFile).then((b) => b.subarray(logBefore).toString('utf8'), () => '')
     const phases = hookPhases(log, wallStart, wallEnd)
@@ -311,7 +322,7 @@ function hookPhases(log: string, wallStart: number, wallEnd: number): HookPhases
 /* ------------------------------------------------------------------------ */
 
 type Samples = Record<Op, Timed[]>
-const emptySamples = (): Samples => ({ add: [], noop: [], edit: [], rollback: [], remove: [] })
+const emptySamples = (): Samples => ({ add: [], noop: [], caps: [], edit: [], rollback: [], remove: [] })
 
 interface Snapshots {
   add: string
@@ -329,6 +340,11 @@ async function hookCycle(b: Bench, n: number, out: Samples): Promise<Snapshots> 
   const afterAdd = await b.snapshot()
   out.noop.push(await b.hook(add, `noop N=${n}`))
   await commit(add)
+  const caps = JSON.parse(await fs.readFile(CAPS, 'utf8')) as unknown
+  out.caps.push(await b.hook(caps, `caps N=${n}`, 'after_get_caps', (o) => {
+    const nets = Object.keys(o['networks'] as object).filter((k) => /^n\d+$/.test(k)).length
+    return nets === n ? undefined : `reported ${nets} of the ${n} networks`
+  }))
   const edit = addRequest(n, FIRST_VLAN + EDIT_DELTA)
   out.edit.push(await b.hook(edit, `edit N=${n}`))
   const afterEdit = await b.snapshot()
@@ -354,6 +370,7 @@ async function floorCycle(b: Bench, n: number, out: Samples, nodeMs: number[]): 
   const tNode = await b.timed('node', ['-e', '0'])
   out.noop.push({ ms: tNode })
   nodeMs.push(tNode)
+  out.caps.push({ ms: await b.timed('ovs-vsctl', floorCapsArgs()) })
   out.edit.push({ ms: await b.timed('ovs-vsctl', floorEditArgs(n, EDIT_DELTA)) })
   const afterEdit = await b.snapshot()
   out.rollback.push({ ms: await b.timed('ovs-vsctl', floorEditArgs(n, 0)) })
@@ -495,6 +512,7 @@ async function main(): Promise<void> {
   const floorName: Record<Op, string> = {
     add: '1 vsctl txn + ip -batch',
     noop: 'node -e 0',
+    caps: '1 vsctl read of all tables',
     edit: '1 vsctl txn (set Port tag)',
     rollback: '1 vsctl txn (set Port tag back)',
     remove: '1 vsctl txn (del-br)',
