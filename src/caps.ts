@@ -96,6 +96,7 @@ const NO_IP: IpInfo = {
 export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
   const add: CapsAdditions = { networks: {}, bridges: {}, vlans: {}, bondings: {}, nics: {} };
   const bondIp = new Map<string, IpInfo>();
+  const taps = vmTaps(view.ovs);
   for (const net of owned.networks) {
     const link = view.kernel.links.get(net.name);
     if (!link) continue;
@@ -105,7 +106,7 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
     const common = { ...ip, mtu, bridged: net.bridged, switch: switchOf(net.attrs), southbound };
     const tag = net.vlan ? { vlanid: net.vlan } : {};
     if (net.bridged) {
-      const ports = [...vmPorts(net, view.ovs), southbound];
+      const ports = [...(taps.get(tapKey(view.ovs?.ports.get(net.name)?.bridge, net.vlan)) ?? []), southbound];
       const stp = onOff(stpOf(net, view.ovs));
       add.networks[net.name] = { ...common, iface: net.name, ...tag, ports, stp };
       add.bridges[net.name] = { ...ip, mtu, ports, stp, opts: {} };
@@ -178,14 +179,21 @@ function ipInfo(link: KernelLink, kernel: KernelState): IpInfo {
   };
 }
 
-/** VM taps: unowned ports of the network's parent bridge with the network's VLAN (the fake bridge's ports). */
-function vmPorts(net: NetworkDef, ovs: OvsState | undefined): string[] {
-  const parent = ovs?.ports.get(net.name)?.bridge;
-  if (!ovs || !parent) return [];
-  return [...ovs.ports.values()]
-    .filter((p) => p.bridge === parent && !p.role && !p.fakeBridge && p.tag === net.vlan)
-    .map((p) => p.name)
-    .sort();
+const tapKey = (bridge: string | undefined, vlan: number | null): string => `${bridge ?? ''}/${vlan ?? ''}`;
+
+/**
+ * VM taps by parent bridge and VLAN, indexed once (a network's taps are the
+ * unowned ports of its parent bridge with its VLAN: its fake bridge's ports).
+ */
+function vmTaps(ovs: OvsState | undefined): Map<string, string[]> {
+  const taps = new Map<string, string[]>();
+  for (const p of ovs?.ports.values() ?? []) {
+    if (p.role || p.fakeBridge || !p.bridge) continue;
+    const key = tapKey(p.bridge, p.tag);
+    taps.set(key, [...(taps.get(key) ?? []), p.name]);
+  }
+  for (const list of taps.values()) list.sort();
+  return taps;
 }
 
 function stpOf(net: NetworkDef, ovs: OvsState | undefined): boolean {

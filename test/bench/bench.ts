@@ -287,6 +287,15 @@ class Bench {
     await this.sb.exec(this.sb.host, 'ip', ['link', 'set', 'dev', NIC, 'down'])
     const bridges = await this.sb.hostOvs.vsctl('list-br')
     if (bridges !== '') throw new Error(`reset: bridges left: ${bridges.replace(/\n/g, ' ')}`)
+    // ovs-vswitchd deletes the userspace datapath's tap devices after the transaction: wait for them
+    const deadline = Date.now() + 120_000
+    for (;;) {
+      const links = JSON.parse((await this.sb.exec(this.sb.host, 'ip', ['-j', 'link', 'show'])).stdout) as { ifname: string }[]
+      const left = links.filter((l) => /^n\d+$/.test(l.ifname)).length
+      if (left === 0) return
+      if (Date.now() > deadline) throw new Error(`reset: ${left} network devices still there after 120 s`)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
   }
 
   snapshot(): Promise<string> {
