@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { readActiveSlaves } from './bond-show.js';
 import { capsAdditions } from './caps.js';
 import { loadConfig } from './config.js';
-import { applyPlan, isNoop, makePlan, NO_REQUEST, observe, renderPlan } from './converge.js';
-import { describe, InvalidRequest } from './errors.js';
+import { applyPlan, isNoop, makePlan, NO_REQUEST, observe, renderPlan, type Observed } from './converge.js';
+import { describe, HostError, InvalidRequest } from './errors.js';
 import { EXIT_FAILED, type HookContext } from './hook-io.js';
 import { withHookLock } from './lock.js';
 import { createLog } from './log.js';
@@ -112,11 +112,29 @@ async function restore(_args: string[], ctx: HookContext): Promise<string[]> {
   return withHookLock(ctx, async () => {
     const vsctl = new Vsctl(ctx.config.timeout);
     await settlePending(ctx, vsctl, 'unknown');
-    const planned = makePlan(ctx.paths, await observe(ctx.paths, vsctl, ctx.config.timeout), NO_REQUEST, ctx.config.datapathType);
+    const observed = await observe(ctx.paths, vsctl, ctx.config.timeout);
+    refuseEmptyRunningConfig(observed);
+    const planned = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);
     if (isNoop(planned)) return ['OVS and links already match the running config'];
     await applyPlan(ctx, vsctl, planned);
     return ['restored from the running config:', ...renderPlan(planned).map((l) => `  ${l}`)];
   });
+}
+
+/**
+ * A running config without any OVS entry while OVS holds the hook's bridges
+ * is a lost running config (a tmpfs before VDSM refilled it at boot, files
+ * removed by hand), not a wish to tear every OVS network down.
+ */
+function refuseEmptyRunningConfig({ running, ovs }: Observed): void {
+  const { owned } = ownedEntries(running);
+  const bridges = [...ovs.bridges.values()].filter((b) => b.role).map((b) => b.name).sort();
+  if (owned.networks.length || owned.bonds.length || !bridges.length) return;
+  throw new HostError(
+    'running config',
+    `holds no OVS network or bond while Open vSwitch holds the hook's bridges ${bridges.join(', ')}: not removing them ` +
+      "(VDSM refills its running config at boot; to tear the networks down, remove them in the Engine)",
+  );
 }
 
 function pendingLines(snap: Snapshot | undefined, then: string): string[] {
