@@ -54,7 +54,7 @@ export const afterGetStats = reportHook('after_get_stats', async (stats, owned) 
 });
 
 /** OVS, the kernel and the bonds read side by side, once each whatever the number of networks. */
-export async function readHostView(owned: Owned, problems: string[]): Promise<HostView | undefined> {
+async function readHostView(owned: Owned, problems: string[]): Promise<HostView | undefined> {
   const vsctl = new Vsctl(REPORT_TIMEOUT_S, process.getuid?.() !== 0);
   const [ovs, kernel, bonds] = await Promise.allSettled([
     readOvsState(vsctl),
