@@ -106,8 +106,10 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
     const common = { ...ip, mtu, bridged: net.bridged, switch: switchOf(net.attrs), southbound };
     const tag = net.vlan ? { vlanid: net.vlan } : {};
     if (net.bridged) {
-      const ports = [...(taps.get(tapKey(view.ovs?.ports.get(net.name)?.bridge, net.vlan)) ?? []), southbound];
-      const stp = onOff(stpOf(net, view.ovs));
+      const parent = view.ovs?.ports.get(net.name)?.bridge;
+      const ports = [...(taps.get(tapKey(parent, net.vlan)) ?? []), southbound];
+      const bridge = parent ? view.ovs?.bridges.get(parent) : undefined;
+      const stp = onOff(bridge ? bridge.stp : net.stp);
       add.networks[net.name] = { ...common, iface: net.name, ...tag, ports, stp };
       add.bridges[net.name] = { ...ip, mtu, ports, stp, opts: {} };
     } else {
@@ -194,12 +196,6 @@ function vmTaps(ovs: OvsState | undefined): Map<string, string[]> {
   }
   for (const list of taps.values()) list.sort();
   return taps;
-}
-
-function stpOf(net: NetworkDef, ovs: OvsState | undefined): boolean {
-  const parent = ovs?.ports.get(net.name)?.bridge;
-  const bridge = parent ? ovs?.bridges.get(parent) : undefined;
-  return bridge ? bridge.stp : net.stp;
 }
 
 const onOff = (on: boolean): 'on' | 'off' => (on ? 'on' : 'off');
