@@ -6,6 +6,7 @@
  * is. Pure.
  */
 import type { Owned } from './caps.js';
+import type { BondMode } from './model.js';
 
 export type LinkStats = Record<string, unknown>;
 
@@ -25,7 +26,7 @@ export function statsAdditions(owned: Owned, network: Record<string, LinkStats>)
   return add;
 }
 
-function bondStats(name: string, mode: string, slaves: LinkStats[]): LinkStats {
+function bondStats(name: string, mode: BondMode, slaves: LinkStats[]): LinkStats {
   const up = slaves.filter((s) => s['state'] === 'up');
   const speeds = up.map((s) => Number(s['speed']) || 0);
   // as the kernel reports a bond: the active slave's speed for active-backup, the sum for load balancing

@@ -10,7 +10,7 @@ export interface Command {
 
 type Tool = 'ovs-vsctl' | 'ovs-appctl';
 
-// "2026-11-23T14:45:06Z|00001|daemon_unix|WARN|": without it, the same failure reads the same each time
+// "2026-11-23T14:45:06Z|00001|daemon_unix|WARN|" is stripped, so that the same failure reads the same each time
 const OVS_LOG_PREFIX = /^\d{4}-\d\d-\d\dT[\d:.]+Z\|\d+\|[\w-]+\|[A-Z]+\|/;
 
 export class Vsctl {

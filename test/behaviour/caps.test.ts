@@ -6,7 +6,7 @@
  * when OVS is absent, hung or stopped.
  */
 import t, { type Test } from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyOk, ovsBond, ovsNet, setup, type Attrs } from '../lib/requests.js';
@@ -169,7 +169,7 @@ t.test('caps start the same subprocesses for 2 networks as for 24: one ovs-vsctl
     const r = await sb.runHook('after_get_caps', vdsmCaps(), { env: { NODE_OPTIONS: `--require=${COUNTER}`, VHO_SPAWN_LOG: log } });
     t.equal(r.exitCode, 0, r.stderr);
     const names = readFileSync(log, 'utf8').split('\n').filter(Boolean).sort();
-    await import('node:fs/promises').then((fs) => fs.rm(log));
+    rmSync(log);
     return { names, networks: Object.keys(r.output.networks).filter((n) => n !== 'ovirtmgmt').length };
   };
   const nets = (n: number): Record<string, Attrs> => Object.fromEntries(Array.from({ length: n }, (_, i) =>
@@ -233,7 +233,6 @@ t.test('OVS absent, hung or stopped: caps exit 0 quickly, as complete as can be,
 
 t.test('a running config entry that does not parse is left out, named once', async (t) => {
   const sb = await host(t);
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(join(sb.root, 'var/run/vdsm/netconf/nets/broken'), JSON.stringify({ nic: 'eth9', vlan: 'x', custom: { ovs: 'true' } }));
   const r = await sb.runHook('after_get_caps', vdsmCaps());
   t.equal(r.exitCode, 0);
