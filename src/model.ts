@@ -6,6 +6,7 @@
 import { InvalidRequest } from './errors.js';
 import { checkIfaceName } from './names.js';
 import { checkIPv4, netmaskToPrefix } from './ipv4.js';
+import { checkIPv6, checkIPv6Cidr } from './ipv6.js';
 import { parseBondOptions } from './bond-options.js';
 import { isRecord, isUnset, toBool, toInt, toStr } from './values.js';
 
@@ -27,6 +28,12 @@ export interface IPv4Config {
   gateway?: string;
 }
 
+export interface IPv6Config {
+  address: string;
+  prefix: number;
+  gateway?: string;
+}
+
 export interface NetworkDef {
   name: string;
   uplink: Uplink;
@@ -35,7 +42,18 @@ export interface NetworkDef {
   bridged: boolean;
   stp: boolean;
   mtu: number;
+  /** static IPv4 (bootproto none/static with ipaddr) */
   ipv4?: IPv4Config;
+  /** bootproto dhcp: a DHCPv4 client runs for the network's device */
+  dhcpv4: boolean;
+  /** wait for the DHCPv4 lease and fail without one (VDSM sets it when restoring at boot) */
+  blockingDhcp: boolean;
+  /** static IPv6 */
+  ipv6?: IPv6Config;
+  ipv6autoconf: boolean;
+  dhcpv6: boolean;
+  /** only on the default-route network, as VDSM allows them */
+  nameservers: string[];
   defaultRoute: boolean;
   /** parent bridge named by the administrator (custom ovs=N or ovs_bridge) */
   bridge?: string;
@@ -129,11 +147,8 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
   const mtu = isUnset(attrs['mtu']) ? DEFAULT_MTU : toInt(s, 'mtu', attrs['mtu'], 68, 65535);
   const defaultRoute = isUnset(attrs['defaultRoute']) ? false : toBool(s, 'defaultRoute', attrs['defaultRoute']);
 
-  rejectUnsupported(s, attrs);
-  const ipv4 = parseIPv4Config(s, attrs);
-  if (defaultRoute && ipv4 && !ipv4.gateway) {
-    throw new InvalidRequest(s, 'defaultRoute: needs a gateway');
-  }
+  if (!isUnset(attrs['hostQos'])) throw new InvalidRequest(s, 'hostQos: is not supported on OVS networks yet');
+  const ip = parseIpConfig(s, attrs, defaultRoute);
 
   let bridge = flag.bridge;
   if (!isUnset(custom['ovs_bridge'])) {
@@ -144,27 +159,54 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
     bridge = named;
   }
 
-  const def: NetworkDef = { name, uplink, vlan, bridged, stp, mtu, defaultRoute, attrs };
-  if (ipv4) def.ipv4 = ipv4;
+  const def: NetworkDef = { name, uplink, vlan, bridged, stp, mtu, defaultRoute, ...ip, attrs };
   if (bridge) def.bridge = bridge;
   return def;
 }
 
-/** Features a later version brings; refused clearly instead of half-done. */
-function rejectUnsupported(s: string, attrs: Attrs): void {
+type IpConfig = Pick<NetworkDef, 'ipv4' | 'dhcpv4' | 'blockingDhcp' | 'ipv6' | 'ipv6autoconf' | 'dhcpv6' | 'nameservers'>;
+
+/** The network's addresses, checked against each other as VDSM checks them. */
+function parseIpConfig(s: string, attrs: Attrs, defaultRoute: boolean): IpConfig {
+  const flag = (key: string): boolean => !isUnset(attrs[key]) && toBool(s, key, attrs[key]);
   const bootproto = isUnset(attrs['bootproto']) ? 'none' : toStr(s, 'bootproto', attrs['bootproto']);
-  if (bootproto === 'dhcp') throw new InvalidRequest(s, 'bootproto: dhcp is not supported on OVS networks yet');
-  if (bootproto !== 'none' && bootproto !== 'static') {
+  if (!['none', 'static', 'dhcp'].includes(bootproto)) {
     throw new InvalidRequest(s, `bootproto: ${JSON.stringify(bootproto)} is not one of none, static, dhcp`);
   }
-  for (const key of ['dhcpv6', 'ipv6autoconf', 'blockingdhcp']) {
-    if (!isUnset(attrs[key]) && toBool(s, key, attrs[key])) {
-      throw new InvalidRequest(s, `${key}: is not supported on OVS networks yet`);
+  const dhcpv4 = bootproto === 'dhcp';
+  const ipv4 = parseIPv4Config(s, attrs);
+  if (dhcpv4 && ipv4) throw new InvalidRequest(s, 'ipaddr: a static address cannot be combined with bootproto dhcp');
+  if (defaultRoute && ipv4 && !ipv4.gateway) throw new InvalidRequest(s, 'defaultRoute: needs a gateway');
+
+  const ipv6autoconf = flag('ipv6autoconf');
+  const dhcpv6 = flag('dhcpv6');
+  let ipv6: IPv6Config | undefined;
+  if (!isUnset(attrs['ipv6addr'])) {
+    if (ipv6autoconf || dhcpv6) {
+      throw new InvalidRequest(s, `ipv6addr: a static IPv6 address cannot be combined with ${dhcpv6 ? 'dhcpv6' : 'ipv6autoconf'}`);
     }
+    ipv6 = checkIPv6Cidr(s, 'ipv6addr', toStr(s, 'ipv6addr', attrs['ipv6addr']));
   }
-  for (const key of ['ipv6addr', 'ipv6gateway', 'hostQos']) {
-    if (!isUnset(attrs[key])) throw new InvalidRequest(s, `${key}: is not supported on OVS networks yet`);
+  if (!isUnset(attrs['ipv6gateway'])) {
+    if (!ipv6) throw new InvalidRequest(s, 'ipv6gateway: given without ipv6addr');
+    ipv6.gateway = checkIPv6(s, 'ipv6gateway', toStr(s, 'ipv6gateway', attrs['ipv6gateway']));
   }
+
+  const listed = attrs['nameservers'];
+  if (!isUnset(listed) && !Array.isArray(listed)) {
+    throw new InvalidRequest(s, `nameservers: ${JSON.stringify(listed)} is not a list`);
+  }
+  const nameservers = ((listed ?? []) as unknown[]).map((v, i) => {
+    const text = toStr(s, `nameservers[${i}]`, v);
+    return text.includes(':') ? checkIPv6(s, `nameservers[${i}]`, text) : checkIPv4(s, `nameservers[${i}]`, text);
+  });
+  if (nameservers.length && !defaultRoute) {
+    throw new InvalidRequest(s, 'nameservers: only the network with the default route may set them');
+  }
+  const config: IpConfig = { dhcpv4, blockingDhcp: dhcpv4 && flag('blockingdhcp'), ipv6autoconf, dhcpv6, nameservers };
+  if (ipv4) config.ipv4 = ipv4;
+  if (ipv6) config.ipv6 = ipv6;
+  return config;
 }
 
 function parseIPv4Config(s: string, attrs: Attrs): IPv4Config | undefined {
