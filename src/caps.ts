@@ -101,7 +101,7 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
     const link = view.kernel.links.get(net.name);
     if (!link) continue;
     const southbound = net.vlan ? `${net.uplink.name}.${net.vlan}` : net.uplink.name;
-    const ip = ipInfo(link, view.kernel);
+    const ip = ipInfo(link, view.kernel, net);
     const mtu = String(link.mtu);
     const common = { ...ip, mtu, bridged: net.bridged, switch: switchOf(net.attrs), southbound };
     const tag = net.vlan ? { vlanid: net.vlan } : {};
@@ -163,7 +163,7 @@ function bondCaps(def: BondDef, opts: Record<string, string>, view: HostView, ip
   };
 }
 
-function ipInfo(link: KernelLink, kernel: KernelState): IpInfo {
+function ipInfo(link: KernelLink, kernel: KernelState, net: NetworkDef): IpInfo {
   const [first] = link.ipv4;
   const [addr = '', prefix] = first ? first.split('/') : [];
   return {
@@ -174,10 +174,10 @@ function ipInfo(link: KernelLink, kernel: KernelState): IpInfo {
     gateway: kernel.gateways.get(link.name) ?? '',
     ipv6gateway: kernel.gateways6.get(link.name) ?? '::',
     ipv4defaultroute: kernel.defaultRoute?.dev === link.name,
-    // the hook configures none of these yet
-    ipv6autoconf: false,
-    dhcpv4: false,
-    dhcpv6: false,
+    // as the hook applies them: the sysctls and the DHCP clients follow the network's definition
+    ipv6autoconf: net.ipv6autoconf,
+    dhcpv4: net.dhcpv4,
+    dhcpv6: net.dhcpv6,
   };
 }
 

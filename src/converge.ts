@@ -3,15 +3,22 @@
  * top. Every change goes this one way: before_network_setup (the VDSM
  * request), rollback (the snapshot's earlier entries as the request) and
  * restore (no request: the running config as it is).
- *   observe -> plan (pure planners) -> one ovs-vsctl transaction -> ip -> files
+ *   observe -> plan (pure planners) -> one ovs-vsctl transaction -> links
+ *   (sysctls, ip, DHCP clients) -> files (running config, resolv.conf)
  */
 import { buildDesired, type DesiredState } from './desired.js';
 import { OvsError } from './errors.js';
 import { checkpoint } from './fault.js';
 import { applyFileChanges } from './files.js';
 import type { HookContext } from './hook-io.js';
-import { readKernelState, type KernelState } from './kernel.js';
-import { applyLinks, planLinks, renderLinks } from './links.js';
+import { readDhcpClients, type DhcpClients } from './dhcp.js';
+import { readIpv6Confs, readKernelState, type KernelState } from './kernel.js';
+import {
+  applyLinks, linkPlanSize, nicAddressesToFlush, NO_RESTORE, planLinks, renderLinks,
+  type LinkPlan, type LinkRestore,
+} from './links.js';
+import { planResolvConf, readHostFile, type ResolvPlan } from './resolv.js';
+import type { SnapshotInput } from './snapshot.js';
 import { planTransaction, type TransactionPlan } from './planner.js';
 import { foreignNames, readOvsState, type OvsState } from './ovs-state.js';
 import type { HostPaths } from './paths.js';
@@ -23,6 +30,7 @@ export interface Observed {
   running: RunningConfig;
   ovs: OvsState;
   kernel: KernelState;
+  dhcp: DhcpClients;
 }
 
 export const NO_REQUEST: OvsRequest = { networks: new Map(), bonds: new Map() };
@@ -35,7 +43,7 @@ export async function observe(
   running: RunningConfig = readRunningConfig(paths),
 ): Promise<Observed> {
   const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS)]);
-  return { running, ovs, kernel };
+  return { running, ovs, kernel: readIpv6Confs(kernel, networkDevices(ovs)), dhcp: readDhcpClients(paths) };
 }
 
 export interface Plan {
@@ -44,12 +52,22 @@ export interface Plan {
   /** the running config entries the request sets or removes */
   changes: EntryChange[];
   transaction: TransactionPlan;
-  /** the ip commands as far as they are known before the transaction creates devices */
-  links: Command[];
+  /** the kernel changes as far as they are known before the transaction creates devices */
+  links: LinkPlan;
+  /** addresses of NICs OVS takes, flushed: the snapshot keeps them for a rollback */
+  flushed: Map<string, string[]>;
+  restore: LinkRestore;
   entries: EntryWrites;
+  resolv: ResolvPlan;
 }
 
-export function makePlan(paths: HostPaths, observed: Observed, request: OvsRequest, datapathType: string): Plan {
+export function makePlan(
+  paths: HostPaths,
+  observed: Observed,
+  request: OvsRequest,
+  datapathType: string,
+  restoreAddresses: LinkRestore['addresses'] = NO_RESTORE.addresses,
+): Plan {
   const { running, ovs, kernel } = observed;
   const { desired, changes } = buildDesired(running, request, {
     links: new Set(kernel.links.keys()),
@@ -57,18 +75,33 @@ export function makePlan(paths: HostPaths, observed: Observed, request: OvsReque
     ownDevices: ownDevices(ovs),
   });
   const transaction = planTransaction(desired, ovs, kernelMtus(kernel), datapathType);
+  const restore = { mtu: transaction.restoreMtu, addresses: restoreAddresses };
   return {
     observed,
     desired,
     changes,
     transaction,
-    links: planLinks(desired, kernel, transaction.restoreMtu),
+    links: planLinks(desired, kernel, observed.dhcp, restore),
+    flushed: nicAddressesToFlush(desired, kernel),
+    restore,
     entries: entryWrites(paths, changes),
+    resolv: planResolvConf(paths.resolvConf, desired),
   };
 }
 
 export function isNoop(plan: Plan): boolean {
-  return plan.transaction.commands.length === 0 && plan.links.length === 0 && plan.entries.files.length === 0;
+  return plan.transaction.commands.length === 0 && linkPlanSize(plan.links) === 0 && plan.entries.files.length === 0
+    && plan.resolv.write === undefined;
+}
+
+/** What the snapshot must keep beyond running config entries: flushed NIC addresses, rewritten host files. */
+export function snapshotInput(plan: Plan): SnapshotInput {
+  const { write } = plan.resolv;
+  return {
+    changes: plan.changes,
+    flushed: plan.flushed,
+    hostFiles: write ? [{ path: write.path, content: readHostFile(write.path) }] : [],
+  };
 }
 
 /** The plan as a person reads it, one command per line with why. */
@@ -76,13 +109,15 @@ export function renderPlan(plan: Plan): string[] {
   const { commands } = plan.transaction;
   return [
     ...(commands.length ? [`OVS transaction (${commands.length} commands):`, ...renderTransaction(commands)] : []),
-    ...(plan.links.length ? ['links:', ...renderLinks(plan.links)] : []),
+    ...(linkPlanSize(plan.links) ? ['links:', ...renderLinks(plan.links)] : []),
     ...(plan.entries.labels.length ? [`running config: ${plan.entries.labels.join(', ')}`] : []),
+    ...(plan.resolv.write ? [`${plan.resolv.write.path}: nameservers of the default-route network`] : []),
+    ...(plan.resolv.skipped ? [plan.resolv.skipped] : []),
   ];
 }
 
 /** Applies the plan: ONE ovs-vsctl transaction, then ip, then the running config files. */
-export async function applyPlan({ config, log }: HookContext, vsctl: Vsctl, plan: Plan): Promise<void> {
+export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsctl, plan: Plan): Promise<void> {
   const { commands } = plan.transaction;
   const replan = (ovs: OvsState): Command[] =>
     planTransaction(plan.desired, ovs, kernelMtus(plan.observed.kernel), config.datapathType).commands;
@@ -97,14 +132,19 @@ export async function applyPlan({ config, log }: HookContext, vsctl: Vsctl, plan
   // devices the transaction created exist only now
   const links = commands.length === 0
     ? plan.links
-    : planLinks(plan.desired, await readKernelState(config.timeout), plan.transaction.restoreMtu);
-  if (links.length === 0) log.info('links: no changes');
+    : planLinks(plan.desired, readIpv6Confs(await readKernelState(config.timeout), plan.desired.networks.keys()), plan.observed.dhcp, plan.restore);
+  if (linkPlanSize(links) === 0) log.info('links: no changes');
   else log.info(`links:\n${renderLinks(links).join('\n')}`);
-  await applyLinks(links, config.timeout);
+  await applyLinks(paths, config.dhcp, links, config.timeout);
   checkpoint('save');
   applyFileChanges(plan.entries.files);
   const saved = plan.entries.labels;
   log.info(saved.length ? `running config saved: ${saved.join(', ')}` : 'running config: no changes');
+  if (plan.resolv.skipped) log.warn(plan.resolv.skipped);
+  if (plan.resolv.write) {
+    applyFileChanges([plan.resolv.write]);
+    log.info(`${plan.resolv.write.path}: nameservers written`);
+  }
 }
 
 /**
@@ -130,6 +170,11 @@ async function transactOrConverged(
 
 function kernelMtus(kernel: KernelState): Map<string, number> {
   return new Map([...kernel.links.values()].map((l) => [l.name, l.mtu]));
+}
+
+/** The hook's network devices (OVS internal ports of networks). */
+function networkDevices(state: OvsState): string[] {
+  return [...state.interfaces.values()].filter((i) => i.role === 'network').map((i) => i.name);
 }
 
 /** Kernel devices that are the hook's own OVS internal ports (networks, bridges). */

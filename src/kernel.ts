@@ -1,4 +1,8 @@
-/** The kernel's view of links, addresses and default routes: one `ip -j -batch` call. */
+/**
+ * The kernel's view of links, addresses and default routes: one `ip -j -batch`
+ * call; and the per-device IPv6 sysctls of the devices asked for.
+ */
+import { readFileSync } from 'node:fs';
 import { HostError } from './errors.js';
 import { firstLine, run } from './exec.js';
 
@@ -11,6 +15,15 @@ export interface KernelLink {
   ipv4: string[];
   /** IPv6 addresses as "addr/len", link-local and host scope left out (as VDSM reports them) */
   ipv6: string[];
+  /** those of ipv4/ipv6 that have a lifetime: leased by DHCP or learnt by autoconf, not configured by hand */
+  dynamic: string[];
+}
+
+/** net.ipv6.conf.<dev>.*: whether IPv6 is on for the device, and how it learns addresses */
+export interface Ipv6Conf {
+  disabled: boolean;
+  acceptRa: boolean;
+  autoconf: boolean;
 }
 
 export interface DefaultRoute {
@@ -27,6 +40,8 @@ export interface KernelState {
   /** per device, the gateway of an IPv4 / IPv6 default route through it in any table (as VDSM reports it) */
   gateways: Map<string, string>;
   gateways6: Map<string, string>;
+  /** the IPv6 sysctls of the devices readKernelState was asked about (those that exist) */
+  ipv6conf: Map<string, Ipv6Conf>;
 }
 
 // `ip -batch` takes no per-line -6: "table all" lists the default routes of both families
@@ -40,12 +55,45 @@ export async function readKernelState(timeoutS: number): Promise<KernelState> {
   return parseKernelState(result.stdout);
 }
 
+/** Adds the IPv6 sysctls of those devices that exist (a few small /proc reads each). */
+export function readIpv6Confs(state: KernelState, devices: Iterable<string>): KernelState {
+  for (const dev of devices) {
+    const conf = state.links.has(dev) ? readIpv6Conf(dev) : undefined;
+    if (conf) state.ipv6conf.set(dev, conf);
+  }
+  return state;
+}
+
+/** The sysctl file of a device's IPv6 setting (the name was validated as an interface name). */
+export function ipv6SysctlPath(dev: string, key: 'disable_ipv6' | 'accept_ra' | 'autoconf'): string {
+  return `/proc/sys/net/ipv6/conf/${dev}/${key}`;
+}
+
+function readIpv6Conf(dev: string): Ipv6Conf | undefined {
+  const read = (key: 'disable_ipv6' | 'accept_ra' | 'autoconf'): number =>
+    Number(readFileSync(ipv6SysctlPath(dev, key), 'utf8').trim());
+  try {
+    return { disabled: read('disable_ipv6') !== 0, acceptRa: read('accept_ra') !== 0, autoconf: read('autoconf') !== 0 };
+  } catch (err) {
+    // no IPv6 in this kernel, or the device went away since ip listed it
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 interface IpAddrJson {
   ifname: string;
   mtu: number;
   address?: string;
   flags?: string[];
-  addr_info?: { family: string; local: string; prefixlen: number; scope: string }[];
+  addr_info?: {
+    family: string;
+    local: string;
+    prefixlen: number;
+    scope: string;
+    dynamic?: boolean;
+    valid_life_time?: number;
+  }[];
 }
 
 interface IpRouteJson {
@@ -64,6 +112,7 @@ export function parseKernelState(text: string): KernelState {
   const links = new Map<string, KernelLink>();
   for (const l of addrs as IpAddrJson[]) {
     const info = l.addr_info ?? [];
+    const FOREVER = 4294967295;
     links.set(l.ifname, {
       name: l.ifname,
       mtu: l.mtu,
@@ -73,9 +122,12 @@ export function parseKernelState(text: string): KernelState {
       ipv6: info
         .filter((a) => a.family === 'inet6' && a.scope !== 'link' && a.scope !== 'host')
         .map((a) => `${a.local}/${a.prefixlen}`),
+      dynamic: info
+        .filter((a) => a.dynamic === true || (a.valid_life_time !== undefined && a.valid_life_time !== FOREVER))
+        .map((a) => `${a.local}/${a.prefixlen}`),
     });
   }
-  const state: KernelState = { links, gateways: new Map(), gateways6: new Map() };
+  const state: KernelState = { links, gateways: new Map(), gateways6: new Map(), ipv6conf: new Map() };
   // without "table", a route is in the main table; main-table routes come first so they win
   const isMain = (r: IpRouteJson): boolean => r.table === undefined || r.table === 'main';
   const all = (routes as IpRouteJson[]).filter((r) => r.dev).sort((a, b) => Number(isMain(b)) - Number(isMain(a)));

@@ -11,6 +11,13 @@ export interface HostPaths {
   snapshot: string;
   /** what the report hooks (caps, stats) last logged as wrong, one file per hook (see report.ts) */
   reportDir: string;
+  /** the DHCP clients the hook started (see dhcp.ts) */
+  dhcpDir: string;
+  /** VDSM's persisted ("safe") network config, which restore reads at boot before VDSM refills the running config */
+  persistedNetsDir: string;
+  persistedBondsDir: string;
+  ifcfgDir: string;
+  resolvConf: string;
   log: string;
   lock: string;
 }
@@ -24,6 +31,11 @@ export function hostPaths(root = process.env['VDSM_HOOK_OVS_ROOT'] || '/'): Host
     stateDir: join(root, 'var/lib/vdsm-hook-ovs'),
     snapshot: join(root, 'var/lib/vdsm-hook-ovs/pending.json'),
     reportDir: join(root, 'var/lib/vdsm-hook-ovs/report'),
+    dhcpDir: join(root, 'var/lib/vdsm-hook-ovs/dhcp'),
+    persistedNetsDir: join(root, 'var/lib/vdsm/persistence/netconf/nets'),
+    persistedBondsDir: join(root, 'var/lib/vdsm/persistence/netconf/bonds'),
+    ifcfgDir: join(root, 'etc/sysconfig/network-scripts'),
+    resolvConf: join(root, 'etc/resolv.conf'),
     log: join(root, 'var/log/vdsm/ovs-hook.log'),
     lock: join(root, 'run/vdsm-hook-ovs.lock'),
   };

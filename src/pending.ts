@@ -10,6 +10,7 @@
  */
 import { applyPlan, isNoop, makePlan, observe } from './converge.js';
 import { checkpoint } from './fault.js';
+import { readHostFile } from './resolv.js';
 import type { HookContext } from './hook-io.js';
 import { dropSnapshot, readSnapshot, snapshotRequest, writeSnapshot, type Snapshot } from './snapshot.js';
 import type { Vsctl } from './vsctl.js';
@@ -56,7 +57,10 @@ export async function rollback(ctx: HookContext, vsctl: Vsctl, snap: Snapshot, w
   // from here on, no run may take the change as complete
   if (snap.phase !== 'rolling-back') writeSnapshot(paths, { ...snap, phase: 'rolling-back' });
   const observed = await observe(paths, vsctl, config.timeout);
-  const plan = makePlan(paths, observed, snapshotRequest(snap), config.datapathType);
+  const planned = makePlan(paths, observed, snapshotRequest(snap), config.datapathType, new Map(Object.entries(snap.nicAddresses)));
+  // host files go back to what they were, whatever the earlier state would render
+  const files = snap.hostFiles.filter((f) => readHostFile(f.path) !== f.content);
+  const plan = { ...planned, resolv: files.length ? { write: files[0]! } : {} };
   const changed = !isNoop(plan);
   if (changed) await applyPlan(ctx, vsctl, plan);
   checkpoint('drop');

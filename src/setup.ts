@@ -4,7 +4,7 @@
  * -> apply (one ovs-vsctl transaction, ip, running config) -> hand the rest
  * to VDSM. A failure after the snapshot rolls the host back before exit 2.
  */
-import { applyPlan, isNoop, makePlan, observe } from './converge.js';
+import { applyPlan, isNoop, makePlan, observe, snapshotInput } from './converge.js';
 import { describe, HookError, withNote } from './errors.js';
 import { checkpoint } from './fault.js';
 import type { HookContext } from './hook-io.js';
@@ -42,7 +42,7 @@ export async function beforeNetworkSetup(doc: unknown, ctx: HookContext): Promis
       log.info('nothing to change: OVS, links and running config already match the request');
       return withRequest(doc, rest);
     }
-    const snap = takeSnapshot(running, plan.changes, change);
+    const snap = takeSnapshot(running, snapshotInput(plan), change);
     writeSnapshot(paths, snap);
     try {
       await applyPlan(ctx, vsctl, plan);

@@ -32,9 +32,24 @@ export interface Snapshot {
   change: string;
   /** each running config entry the change touches, as it was (null: it did not exist) */
   entries: EntryChange[];
+  /** addresses the change flushes from NICs OVS takes: the running config does not hold them */
+  nicAddresses: Record<string, string[]>;
+  /** host files outside the running config the change rewrites (resolv.conf), as they were (null: absent) */
+  hostFiles: HostFile[];
 }
 
-export function takeSnapshot(running: RunningConfig, changes: EntryChange[], change: string): Snapshot {
+export interface HostFile {
+  path: string;
+  content: string | null;
+}
+
+export interface SnapshotInput {
+  changes: EntryChange[];
+  flushed: ReadonlyMap<string, string[]>;
+  hostFiles: HostFile[];
+}
+
+export function takeSnapshot(running: RunningConfig, plan: SnapshotInput, change: string): Snapshot {
   const earlier = (c: EntryChange): Attrs | null =>
     (c.kind === 'nets' ? running.networks : running.bonds).get(c.name) ?? null;
   return {
@@ -42,7 +57,9 @@ export function takeSnapshot(running: RunningConfig, changes: EntryChange[], cha
     pid: process.pid,
     time: new Date().toISOString(),
     change,
-    entries: changes.map((c) => ({ kind: c.kind, name: c.name, attrs: earlier(c) })),
+    entries: plan.changes.map((c) => ({ kind: c.kind, name: c.name, attrs: earlier(c) })),
+    nicAddresses: Object.fromEntries(plan.flushed),
+    hostFiles: plan.hostFiles,
   };
 }
 
@@ -72,12 +89,12 @@ export function readSnapshot(paths: HostPaths): Snapshot | undefined {
   } catch (err) {
     throw bad(`pending snapshot is not valid JSON (${(err as Error).message})`);
   }
-  return parseSnapshot(doc, bad);
+  return parseSnapshot(doc, bad, [paths.resolvConf]);
 }
 
-export function parseSnapshot(doc: unknown, bad: (why: string) => Error): Snapshot {
+export function parseSnapshot(doc: unknown, bad: (why: string) => Error, allowedFiles: readonly string[]): Snapshot {
   if (!isRecord(doc)) throw bad('pending snapshot is not a JSON object');
-  const { phase, pid, time, change, entries } = doc;
+  const { phase, pid, time, change, entries, nicAddresses = {}, hostFiles = [] } = doc;
   if (phase !== 'applying' && phase !== 'applied' && phase !== 'rolling-back') throw bad(`pending snapshot: phase ${JSON.stringify(phase)} is unknown`);
   if (typeof pid !== 'number' || typeof time !== 'string' || typeof change !== 'string' || !Array.isArray(entries)) {
     throw bad('pending snapshot lacks pid, time, change or entries');
@@ -91,5 +108,18 @@ export function parseSnapshot(doc: unknown, bad: (why: string) => Error): Snapsh
     if (problem) throw bad(`pending snapshot: entry name ${JSON.stringify(e['name'])} ${problem}`);
     return { kind: e['kind'] as EntryChange['kind'], name: e['name'] as string, attrs: e['attrs'] as Attrs | null };
   });
-  return { phase, pid, time, change, entries: parsed };
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!isRecord(nicAddresses) || !Object.entries(nicAddresses).every(([nic, a]) => !ifaceNameProblem(nic) && strings(a))) {
+    throw bad('pending snapshot: nicAddresses is not {nic: [addresses]}');
+  }
+  const files = Array.isArray(hostFiles) ? hostFiles : [undefined];
+  for (const f of files) {
+    const ok = isRecord(f) && allowedFiles.includes(f['path'] as string) && (f['content'] === null || typeof f['content'] === 'string');
+    if (!ok) throw bad(`pending snapshot: host file ${JSON.stringify(f)} is not one the hook writes`);
+  }
+  return {
+    phase, pid, time, change, entries: parsed,
+    nicAddresses: nicAddresses as Record<string, string[]>,
+    hostFiles: files as HostFile[],
+  };
 }

@@ -216,7 +216,7 @@ t.test('network names may not collide with host links or foreign OVS objects', a
 t.test('request errors surface from buildDesired with the object named', async (t) => {
   assertInvalid(t, () => build({ nets: { red: { nic: 'eth1', vlan: 4095, custom: OVS } } }), "network 'red'", 'vlan');
   assertInvalid(t, () => build({ nets: { red: { nic: 'eth1', mtu: 65536, custom: OVS } } }), "network 'red'", 'mtu');
-  assertInvalid(t, () => build({ nets: { red: { nic: 'eth1', custom: OVS, bootproto: 'dhcp' } } }), "network 'red'", 'bootproto');
+  assertInvalid(t, () => build({ nets: { red: { nic: 'eth1', custom: OVS, bootproto: 'bootp' } } }), "network 'red'", 'bootproto');
   assertInvalid(t, () => build({ nets: { red: { nic: 'eth1', custom: OVS, ipaddr: '10.0.0.1' } } }), "network 'red'", 'netmask');
 });
 

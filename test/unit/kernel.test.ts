@@ -16,14 +16,19 @@ const ADDR = JSON.stringify([
     addr_info: [
       { family: 'inet', local: '192.0.2.10', prefixlen: 24, scope: 'global', label: 'eth0' },
       { family: 'inet', local: '192.0.2.11', prefixlen: 24, scope: 'global', secondary: true, label: 'eth0' },
-      { family: 'inet6', local: '2001:db8::10', prefixlen: 64, scope: 'global' },
+      { family: 'inet6', local: '2001:db8::10', prefixlen: 64, scope: 'global', valid_life_time: 4294967295 },
       { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' },
+      { family: 'inet6', local: '2001:db8::aa', prefixlen: 64, scope: 'global', dynamic: true, valid_life_time: 86400 },
     ],
   },
   { ifindex: 3, ifname: 'eth1', flags: ['BROADCAST', 'MULTICAST'], mtu: 9000, operstate: 'DOWN', addr_info: [] },
   { ifindex: 4, ifname: 'eth2', flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], mtu: 1500, operstate: 'DOWN', addr_info: [] },
   { ifindex: 5, ifname: 'red', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, operstate: 'UNKNOWN',
-    addr_info: [{ family: 'inet', local: '198.51.100.10', prefixlen: 24, scope: 'global', label: 'red' }] },
+    addr_info: [
+      { family: 'inet', local: '198.51.100.10', prefixlen: 24, scope: 'global', label: 'red' },
+      // a DHCP lease as dhclient adds it: with a lifetime, without the "dynamic" flag
+      { family: 'inet', local: '10.0.0.7', prefixlen: 24, scope: 'global', valid_life_time: 600, preferred_life_time: 600 },
+    ] },
 ]);
 const ROUTE = JSON.stringify([
   { dst: 'default', gateway: '198.51.100.1', dev: 'red', table: '100', flags: [] },
@@ -36,13 +41,14 @@ t.test('links: MTU, up (admin UP flag), MAC, global IPv4 and non-link-local IPv6
   t.strictSame([...links.keys()], ['lo', 'eth0', 'eth1', 'eth2', 'red']);
   t.strictSame(links.get('eth0'), {
     name: 'eth0', mtu: 1500, up: true, mac: '52:54:00:3c:1e:01',
-    ipv4: ['192.0.2.10/24', '192.0.2.11/24'], ipv6: ['2001:db8::10/64'],
+    ipv4: ['192.0.2.10/24', '192.0.2.11/24'], ipv6: ['2001:db8::10/64', '2001:db8::aa/64'], dynamic: ['2001:db8::aa/64'],
   });
-  t.strictSame(links.get('eth1'), { name: 'eth1', mtu: 9000, up: false, mac: '', ipv4: [], ipv6: [] });
+  t.strictSame(links.get('eth1'), { name: 'eth1', mtu: 9000, up: false, mac: '', ipv4: [], ipv6: [], dynamic: [] });
   t.equal(links.get('eth2')!.up, true, 'UP without carrier is still up');
   t.strictSame(links.get('lo')!.ipv4, [], 'host-scope 127.0.0.1 is not a global address');
   t.strictSame(links.get('lo')!.ipv6, [], 'nor is ::1');
-  t.strictSame(links.get('red')!.ipv4, ['198.51.100.10/24']);
+  t.strictSame(links.get('red')!.ipv4, ['198.51.100.10/24', '10.0.0.7/24']);
+  t.strictSame(links.get('red')!.dynamic, ['10.0.0.7/24'], 'an address with a lifetime is dynamic');
 });
 
 t.test('the default routes of the main table: IPv4 and IPv6, device and gateway', async (t) => {

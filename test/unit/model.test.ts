@@ -178,19 +178,54 @@ t.test('defaultRoute with a static address needs a gateway', async (t) => {
   }), RED, 'defaultRoute');
 });
 
-t.test('features not supported yet are refused rather than half done', async (t) => {
-  assertInvalid(t, () => parseNetwork('red', { nic: 'eth1', custom: OVS, bootproto: 'dhcp' }), RED, 'bootproto');
-  assertInvalid(t, () => parseNetwork('red', { nic: 'eth1', custom: OVS, bootproto: 'bootp' }), RED, 'bootproto');
-  assertInvalid(t, () => parseNetwork('red', { nic: 'eth1', custom: OVS, dhcpv6: 'true' }), RED, 'dhcpv6');
-  assertInvalid(t, () => parseNetwork('red', { nic: 'eth1', custom: OVS, ipv6autoconf: true }), RED, 'ipv6autoconf');
-  assertInvalid(t, () => parseNetwork('red', { nic: 'eth1', custom: OVS, ipv6addr: '2001:db8::1/64' }), RED, 'ipv6addr');
+t.test('hostQos is refused rather than silently ignored', async (t) => {
   assertInvalid(t, () => parseNetwork('red', {
     nic: 'eth1', custom: OVS, hostQos: { out: { ul: { m2: 8000000 } } },
   }), RED, 'hostQos');
-  // the canonical "off" values of those are fine
-  t.equal(parseNetwork('red', {
+  assertInvalid(t, () => parseNetwork('red', { nic: 'eth1', custom: OVS, bootproto: 'bootp' }), RED, 'bootproto');
+});
+
+t.test('addresses: DHCP, static IPv6, autoconf and nameservers as VDSM takes them', async (t) => {
+  const off = parseNetwork('red', {
     nic: 'eth1', custom: OVS, bootproto: 'none', dhcpv6: false, ipv6autoconf: false, switch: 'ovs', nameservers: [],
-  }).name, 'red');
+  });
+  t.same(
+    [off.dhcpv4, off.blockingDhcp, off.ipv6, off.ipv6autoconf, off.dhcpv6, off.nameservers],
+    [false, false, undefined, false, false, []],
+    "VDSM's canonical 'off' values",
+  );
+  const dhcp = parseNetwork('red', { nic: 'eth1', custom: OVS, bootproto: 'dhcp', blockingdhcp: 'true' });
+  t.same([dhcp.dhcpv4, dhcp.blockingDhcp, dhcp.ipv4], [true, true, undefined]);
+  t.equal(parseNetwork('red', { nic: 'eth1', custom: OVS, blockingdhcp: true }).blockingDhcp, false,
+    'blockingdhcp means nothing without DHCP');
+  const v6 = parseNetwork('red', {
+    nic: 'eth1', custom: OVS, ipv6addr: '2001:DB8:0:0::0A/64', ipv6gateway: '2001:db8:0::1',
+  });
+  t.same(v6.ipv6, { address: '2001:db8::a', prefix: 64, gateway: '2001:db8::1' }, 'in the spelling ip prints');
+  const auto = parseNetwork('red', { nic: 'eth1', custom: OVS, ipv6autoconf: 'yes', dhcpv6: 'true' });
+  t.same([auto.ipv6autoconf, auto.dhcpv6], [true, true]);
+  const dns = parseNetwork('red', {
+    nic: 'eth1', custom: OVS, ipaddr: '10.0.0.2', prefix: 8, gateway: '10.0.0.1', defaultRoute: true,
+    nameservers: ['10.0.0.53', '2001:DB8::53'],
+  });
+  t.same(dns.nameservers, ['10.0.0.53', '2001:db8::53']);
+});
+
+t.test('address attributes that contradict each other are refused, naming the attribute', async (t) => {
+  const net = (attrs: Record<string, unknown>) => () => parseNetwork('red', { nic: 'eth1', custom: OVS, ...attrs });
+  assertInvalid(t, net({ bootproto: 'dhcp', ipaddr: '10.0.0.2', prefix: 8 }), RED, 'ipaddr');
+  assertInvalid(t, net({ ipv6addr: '2001:db8::1/64', dhcpv6: true }), RED, 'ipv6addr');
+  assertInvalid(t, net({ ipv6addr: '2001:db8::1/64', ipv6autoconf: true }), RED, 'ipv6addr');
+  assertInvalid(t, net({ ipv6addr: '2001:db8::1' }), RED, 'ipv6addr');
+  assertInvalid(t, net({ ipv6addr: '2001:db8::1/129' }), RED, 'ipv6addr');
+  assertInvalid(t, net({ ipv6addr: '2001:db8::g/64' }), RED, 'ipv6addr');
+  assertInvalid(t, net({ ipv6addr: 'fe80::1%eth1/64' }), RED, 'ipv6addr');
+  assertInvalid(t, net({ ipv6gateway: '2001:db8::1' }), RED, 'ipv6gateway');
+  assertInvalid(t, net({ ipv6addr: '2001:db8::2/64', ipv6gateway: '10.0.0.1' }), RED, 'ipv6gateway');
+  assertInvalid(t, net({ dhcpv6: 'maybe' }), RED, 'dhcpv6');
+  assertInvalid(t, net({ nameservers: ['10.0.0.53'] }), RED, 'nameservers');
+  assertInvalid(t, net({ bootproto: 'dhcp', defaultRoute: true, nameservers: '10.0.0.53' }), RED, 'nameservers');
+  assertInvalid(t, net({ bootproto: 'dhcp', defaultRoute: true, nameservers: ['10.0.0.300'] }), RED, 'nameservers[0]');
 });
 
 t.test('unknown attributes are refused, naming the attribute', async (t) => {

@@ -24,11 +24,15 @@ const running: RunningConfig = {
 };
 
 t.test('a snapshot holds the earlier content of exactly the entries the change touches', async (t) => {
-  const snap = takeSnapshot(running, [
-    { kind: 'nets', name: 'blue', attrs: { ...blue, vlan: '20' } },
-    { kind: 'nets', name: 'green', attrs: { nic: 'eth2' } },
-    { kind: 'bonds', name: 'bond0', attrs: null },
-  ], 'networks [blue, green], bonds [bond0]');
+  const snap = takeSnapshot(running, {
+    changes: [
+      { kind: 'nets', name: 'blue', attrs: { ...blue, vlan: '20' } },
+      { kind: 'nets', name: 'green', attrs: { nic: 'eth2' } },
+      { kind: 'bonds', name: 'bond0', attrs: null },
+    ],
+    flushed: new Map([['eth2', ['192.0.2.5/24']]]),
+    hostFiles: [],
+  }, 'networks [blue, green], bonds [bond0]');
   t.equal(snap.phase, 'applying');
   t.equal(snap.pid, process.pid);
   t.strictSame(snap.entries, [
@@ -39,12 +43,18 @@ t.test('a snapshot holds the earlier content of exactly the entries the change t
   const request = snapshotRequest(snap);
   t.strictSame([...request.networks], [['blue', blue], ['green', null]], 'as a request it gives back the earlier state');
   t.strictSame([...request.bonds], [['bond0', bond0]]);
+  t.strictSame(snap.nicAddresses, { eth2: ['192.0.2.5/24'] }, 'addresses the change flushes from NICs');
 });
 
 t.test('written root-only, read back the same, dropped', async (t) => {
   const paths = tempRoot(t);
   t.equal(readSnapshot(paths), undefined, 'none pending');
-  const snap: Snapshot = { ...takeSnapshot(running, [{ kind: 'nets', name: 'blue', attrs: null }], 'x'), phase: 'applied' };
+  const input = {
+    changes: [{ kind: 'nets' as const, name: 'blue', attrs: null }],
+    flushed: new Map([['eth1', ['10.0.0.1/8', '2001:db8::1/64']]]),
+    hostFiles: [{ path: paths.resolvConf, content: 'nameserver 192.0.2.53\n' }],
+  };
+  const snap: Snapshot = { ...takeSnapshot(running, input, 'x'), phase: 'applied' };
   writeSnapshot(paths, snap);
   t.equal(statSync(paths.snapshot).mode & 0o777, 0o600);
   t.strictSame(readSnapshot(paths), snap);
@@ -67,7 +77,13 @@ t.test('a damaged snapshot is refused, naming the file and the fault', async (t)
       /entry name "..\/..\/etc\/passwd" is longer than 15 characters/],
     ['slash in a name', JSON.stringify({ ...good, entries: [{ kind: 'nets', name: 'a/b', attrs: null }] }),
       /entry name "a\/b" contains "\/"/],
+    ['bad NIC addresses', JSON.stringify({ ...good, nicAddresses: { eth1: '10.0.0.1/8' } }), /nicAddresses is not/],
+    ['a host file the hook never writes', JSON.stringify({ ...good, hostFiles: [{ path: '/etc/shadow', content: '' }] }),
+      /host file .*\/etc\/shadow.* is not one the hook writes/],
+
   ];
+  writeFileSync(paths.snapshot, JSON.stringify(good));
+  t.strictSame(readSnapshot(paths), { ...good, nicAddresses: {}, hostFiles: [] }, 'a snapshot of the previous version still reads');
   for (const [what, text, why] of cases) {
     writeFileSync(paths.snapshot, text);
     const err = t.throws(() => readSnapshot(paths), HostError, what) as unknown as HostError;
