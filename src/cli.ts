@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readActiveSlaves } from './bond-show.js';
 import { capsAdditions } from './caps.js';
 import { loadConfig } from './config.js';
-import { applyPlan, isNoop, makePlan, NO_REQUEST, observe, renderPlan, type Observed } from './converge.js';
+import { applyPlan, bootPersistence, isNoop, makePlan, NO_REQUEST, observe, renderPlan, type Observed } from './converge.js';
 import { describe, HostError, InvalidRequest } from './errors.js';
 import { EXIT_FAILED, type HookContext } from './hook-io.js';
 import { withHookLock } from './lock.js';
@@ -89,7 +89,10 @@ async function show(_args: string[], ctx: HookContext): Promise<string[]> {
   const { owned, problems } = ownedEntries(observed.running);
   const activeSlaves = owned.bonds.length ? await readActiveSlaves(vsctl) : new Map<string, string>();
   const caps = capsAdditions(owned, { ...observed, activeSlaves });
-  const lines = [...renderOwned(observed.ovs, observed.kernel, caps), ...problems, ...pendingLines(readSnapshot(ctx.paths), '')];
+  const lines = [
+    ...renderOwned(observed.ovs, observed.kernel, caps), ...problems, ...pendingLines(readSnapshot(ctx.paths), ''),
+    `boot persistence: ${bootPersistence(ctx.paths)}`,
+  ];
   try {
     const drift = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);
     if (isNoop(drift)) return [...lines, 'drift from the running config: none'];

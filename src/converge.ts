@@ -4,8 +4,10 @@
  * request), rollback (the snapshot's earlier entries as the request) and
  * restore (no request: the running config as it is).
  *   observe -> plan (pure planners) -> one ovs-vsctl transaction -> links
- *   (sysctls, ip, DHCP clients) -> files (running config, resolv.conf)
+ *   (sysctls, ip, DHCP clients) -> files (running config, ifcfg, resolv.conf)
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildDesired, type DesiredState } from './desired.js';
 import { OvsError } from './errors.js';
 import { checkpoint } from './fault.js';
@@ -14,9 +16,10 @@ import type { HookContext } from './hook-io.js';
 import { readDhcpClients, type DhcpClients } from './dhcp.js';
 import { readIpv6Confs, readKernelState, type KernelState } from './kernel.js';
 import {
-  applyLinks, linkPlanSize, nicAddressesToFlush, NO_RESTORE, planLinks, renderLinks,
+  applyLinks, linkPlanSize, nicAddressesToFlush, nicsDown, NO_RESTORE, ovsNics, planLinks, renderLinks,
   type LinkPlan, type LinkRestore,
 } from './links.js';
+import { ifcfgChanges, readIfcfgDir, renderIfcfg } from './ifcfg.js';
 import { planResolvConf, readHostFile, type ResolvPlan } from './resolv.js';
 import type { SnapshotInput } from './snapshot.js';
 import { planTransaction, type TransactionPlan } from './planner.js';
@@ -54,10 +57,13 @@ export interface Plan {
   transaction: TransactionPlan;
   /** the kernel changes as far as they are known before the transaction creates devices */
   links: LinkPlan;
-  /** addresses of NICs OVS takes, flushed: the snapshot keeps them for a rollback */
+  /** addresses of NICs OVS takes, flushed, and NICs it brings up: the snapshot keeps them for a rollback */
   flushed: Map<string, string[]>;
+  broughtUp: string[];
   restore: LinkRestore;
   entries: EntryWrites;
+  /** the ifcfg files of the desired state; foreign: devices whose ifcfg file is not the hook's (left alone) */
+  ifcfg: EntryWrites & { foreign: string[] };
   resolv: ResolvPlan;
 }
 
@@ -66,7 +72,7 @@ export function makePlan(
   observed: Observed,
   request: OvsRequest,
   datapathType: string,
-  restoreAddresses: LinkRestore['addresses'] = NO_RESTORE.addresses,
+  earlier: Pick<LinkRestore, 'addresses' | 'down'> = NO_RESTORE,
 ): Plan {
   const { running, ovs, kernel } = observed;
   const { desired, changes } = buildDesired(running, request, {
@@ -75,7 +81,13 @@ export function makePlan(
     ownDevices: ownDevices(ovs),
   });
   const transaction = planTransaction(desired, ovs, kernelMtus(kernel), datapathType);
-  const restore = { mtu: transaction.restoreMtu, addresses: restoreAddresses };
+  const restore = { ...earlier, mtu: transaction.restoreMtu };
+  const origMtu = new Map<string, number>();
+  for (const nic of ovsNics(desired)) {
+    const mtu = ovs.interfaces.get(nic)?.origMtu ?? kernel.links.get(nic)?.mtu;
+    if (mtu !== undefined) origMtu.set(nic, mtu);
+  }
+  const ifcfg = renderIfcfg({ desired, datapathType, origMtu });
   return {
     observed,
     desired,
@@ -83,23 +95,27 @@ export function makePlan(
     transaction,
     links: planLinks(desired, kernel, observed.dhcp, restore),
     flushed: nicAddressesToFlush(desired, kernel),
+    broughtUp: nicsDown(desired, kernel),
     restore,
     entries: entryWrites(paths, changes),
+    ifcfg: ifcfgChanges(paths.ifcfgDir, ifcfg, readIfcfgDir(paths.ifcfgDir)),
     resolv: planResolvConf(paths.resolvConf, desired),
   };
 }
 
 export function isNoop(plan: Plan): boolean {
   return plan.transaction.commands.length === 0 && linkPlanSize(plan.links) === 0 && plan.entries.files.length === 0
-    && plan.resolv.write === undefined;
+    && plan.ifcfg.files.length === 0 && plan.resolv.write === undefined;
 }
 
 /** What the snapshot must keep beyond running config entries: flushed NIC addresses, rewritten host files. */
-export function snapshotInput(plan: Plan): SnapshotInput {
+export function snapshotInput(plan: Plan, deferred: SnapshotInput['deferred'] = []): SnapshotInput {
   const { write } = plan.resolv;
   return {
+    deferred,
     changes: plan.changes,
     flushed: plan.flushed,
+    broughtUp: plan.broughtUp,
     hostFiles: write ? [{ path: write.path, content: readHostFile(write.path) }] : [],
   };
 }
@@ -111,6 +127,8 @@ export function renderPlan(plan: Plan): string[] {
     ...(commands.length ? [`OVS transaction (${commands.length} commands):`, ...renderTransaction(commands)] : []),
     ...(linkPlanSize(plan.links) ? ['links:', ...renderLinks(plan.links)] : []),
     ...(plan.entries.labels.length ? [`running config: ${plan.entries.labels.join(', ')}`] : []),
+    ...(plan.ifcfg.labels.length ? [`ifcfg files: ${plan.ifcfg.labels.join(', ')}`] : []),
+    ...plan.ifcfg.foreign.map(foreignIfcfgLine),
     ...(plan.resolv.write ? [`${plan.resolv.write.path}: nameservers of the default-route network`] : []),
     ...(plan.resolv.skipped ? [plan.resolv.skipped] : []),
   ];
@@ -140,6 +158,9 @@ export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsct
   applyFileChanges(plan.entries.files);
   const saved = plan.entries.labels;
   log.info(saved.length ? `running config saved: ${saved.join(', ')}` : 'running config: no changes');
+  applyFileChanges(plan.ifcfg.files);
+  if (plan.ifcfg.labels.length) log.info(`ifcfg files (${bootPersistence(paths)}): ${plan.ifcfg.labels.join(', ')}`);
+  for (const dev of plan.ifcfg.foreign) log.warn(foreignIfcfgLine(dev));
   if (plan.resolv.skipped) log.warn(plan.resolv.skipped);
   if (plan.resolv.write) {
     applyFileChanges([plan.resolv.write]);
@@ -172,13 +193,25 @@ function kernelMtus(kernel: KernelState): Map<string, number> {
   return new Map([...kernel.links.values()].map((l) => [l.name, l.mtu]));
 }
 
+function foreignIfcfgLine(dev: string): string {
+  return `ifcfg-${dev} was not written by the hook: left as it is (at boot it configures ${dev} as it says, OVS keeps the port)`;
+}
+
+/** Which mechanism brings the networks back at boot, for the log and 'vdsm-ovs show'. */
+export function bootPersistence(paths: { ifcfgDir: string }): string {
+  return existsSync(join(paths.ifcfgDir, 'ifup-ovs'))
+    ? "network-scripts with ifup-ovs: the ifcfg files bring the networks back at boot"
+    : "no network-scripts ifup-ovs (NetworkManager ignores the OVS keys): the ifcfg files are a record, " +
+      'vdsm-hook-ovs-restore.service brings the networks back at boot';
+}
+
 /** The hook's network devices (OVS internal ports of networks). */
 function networkDevices(state: OvsState): string[] {
   return [...state.interfaces.values()].filter((i) => i.role === 'network').map((i) => i.name);
 }
 
 /** Kernel devices that are the hook's own OVS internal ports (networks, bridges). */
-function ownDevices(state: OvsState): Set<string> {
+export function ownDevices(state: OvsState): Set<string> {
   return new Set(
     [...state.interfaces.values()].filter((i) => i.role === 'network' || i.role === 'bridge').map((i) => i.name),
   );

@@ -38,6 +38,9 @@ export interface DhcpRun {
 /** key: dhcpKey(dev, family) */
 export type DhcpClients = ReadonlyMap<string, DhcpRun>;
 
+/** what a client of one device and family leaves in the DHCP directory */
+const FILES = ['.json', '.pid', '.conf', '.leases'];
+
 export const dhcpKey = (dev: string, family: DhcpFamily): string => `${dev}-${family}`;
 
 export function readDhcpClients(paths: HostPaths): Map<string, DhcpRun> {
@@ -113,14 +116,19 @@ export async function startDhcp(paths: HostPaths, settings: DhcpSettings, start:
     pidFile = printed.stdout.trim();
   }
   const result = await run(client.file, args, { timeoutMs: (settings.timeout + 10) * 1000 });
+  const forget = (): void => applyFileChanges(FILES.map((ext) => ({ path: `${base}${ext}`, content: null })));
   if (result.exitCode !== 0) {
+    forget();
     const what = blocking ? `no DHCPv${family} lease on ${dev} within ${settings.timeout} s` : `the DHCPv${family} client for ${dev} did not start`;
     throw new HostError(subject, `bootproto: ${what} (${client.name} exited with ${result.exitCode}${
       firstLine(result.stderr) ? `: ${firstLine(result.stderr)}` : ''})`);
   }
   // the client forks: its pid file may appear a moment after the parent exits
   const pid = await waitForPid(pidFile, client.name, dev);
-  if (pid === undefined) throw new HostError(subject, `bootproto: the ${client.name} for ${dev} exited at once`);
+  if (pid === undefined) {
+    forget();
+    throw new HostError(subject, `bootproto: the ${client.name} for ${dev} exited at once`);
+  }
   const rec = { dev, family, client: client.name, pid, defaultRoute };
   applyFileChanges([{ path: `${base}.json`, content: `${JSON.stringify(rec)}\n`, mode: 0o600 }]);
   return { ...rec, alive: true };
@@ -151,5 +159,5 @@ export async function stopDhcp(paths: HostPaths, client: DhcpRun): Promise<void>
     if (!gone()) signal('SIGKILL');
   }
   const base = join(paths.dhcpDir, dhcpKey(client.dev, client.family));
-  applyFileChanges(['.json', '.pid', '.conf', '.leases'].map((ext) => ({ path: `${base}${ext}`, content: null })));
+  applyFileChanges(FILES.map((ext) => ({ path: `${base}${ext}`, content: null })));
 }

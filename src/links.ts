@@ -31,13 +31,14 @@ export interface LinkPlan {
   dhcpStart: DhcpStart[];
 }
 
-/** What a rollback puts back beside the desired state: uplink MTUs, and addresses NICs had before OVS took them. */
+/** What a rollback puts back beside the desired state: uplink MTUs, and the addresses and down state NICs had before OVS took them. */
 export interface LinkRestore {
   mtu: MtuRestore[];
   addresses: ReadonlyMap<string, readonly string[]>;
+  down: readonly string[];
 }
 
-export const NO_RESTORE: LinkRestore = { mtu: [], addresses: new Map() };
+export const NO_RESTORE: LinkRestore = { mtu: [], addresses: new Map(), down: [] };
 
 /** The NICs OVS holds in the desired state (uplinks and bond slaves). */
 export function ovsNics(desired: DesiredState): string[] {
@@ -54,6 +55,11 @@ export function nicAddressesToFlush(desired: DesiredState, kernel: KernelState):
     if (addrs.length) flush.set(nic, addrs);
   }
   return flush;
+}
+
+/** NICs OVS holds that are down now: the change brings them up, a rollback takes them down again. */
+export function nicsDown(desired: DesiredState, kernel: KernelState): string[] {
+  return ovsNics(desired).filter((nic) => kernel.links.get(nic)?.up === false);
 }
 
 export function planLinks(
@@ -80,6 +86,9 @@ export function planLinks(
     for (const addr of addrs.filter((a) => !link.ipv4.includes(a) && !link.ipv6.includes(a))) {
       ip(`${nic} left OVS: its address ${addr} back`, 'address', 'add', addr, 'dev', nic);
     }
+  }
+  for (const nic of restore.down) {
+    if (kernel.links.get(nic)?.up && !nics.has(nic)) ip(`${nic} left OVS: down again, as it was`, 'link', 'set', 'dev', nic, 'down');
   }
   for (const [nic, addrs] of nicAddressesToFlush(desired, kernel)) {
     ip(`${nic} is taken by OVS: its addresses ${addrs.join(', ')} removed`, 'address', 'flush', 'dev', nic, 'scope', 'global');

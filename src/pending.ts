@@ -12,6 +12,7 @@ import { applyPlan, isNoop, makePlan, observe } from './converge.js';
 import { checkpoint } from './fault.js';
 import { readHostFile } from './resolv.js';
 import type { HookContext } from './hook-io.js';
+import type { EntryChange } from './running-config.js';
 import { dropSnapshot, readSnapshot, snapshotRequest, writeSnapshot, type Snapshot } from './snapshot.js';
 import type { Vsctl } from './vsctl.js';
 
@@ -22,28 +23,34 @@ export type Outcome =
   | 'failed' // after_network_setup_fail, _inOVSRollback, vdsm-ovs rollback
   | 'unknown'; // vdsm-ovs restore: keep a complete change for VDSM to settle
 
-export async function settlePending(ctx: HookContext, vsctl: Vsctl, outcome: Outcome): Promise<void> {
+/** Returns the entries the settled change deferred to VDSM's success (networks moving to OVS), when it succeeded. */
+export async function settlePending(ctx: HookContext, vsctl: Vsctl, outcome: Outcome): Promise<EntryChange[]> {
   const { paths, log } = ctx;
   const snap = readSnapshot(paths);
   if (!snap) {
     if (outcome === 'failed') log.info('no pending change: nothing to roll back');
-    return;
+    return [];
   }
+  const moving = `networks [${snap.deferred.map((e) => e.name).join(', ')}] moving to OVS`;
   if (snap.phase === 'applying') {
     await rollback(ctx, vsctl, snap, `the run that started it (pid ${snap.pid}) ended before finishing it`);
   } else if (snap.phase === 'rolling-back') {
     await rollback(ctx, vsctl, snap, 'an earlier rollback of it ended before finishing');
   } else if (outcome === 'failed') {
     await rollback(ctx, vsctl, snap, 'VDSM reported that setupNetworks failed');
+    if (snap.deferred.length) log.warn(`${moving}: not built, VDSM keeps their Linux bridges`);
   } else if (outcome === 'succeeded') {
     dropSnapshot(paths);
     log.info(`committed: ${snap.change}`);
+    return snap.deferred;
   } else if (outcome === 'new-request') {
     dropSnapshot(paths);
     log.warn(`${snap.change} (${snap.time}) was applied, but VDSM never reported whether setupNetworks succeeded: kept`);
+    if (snap.deferred.length) log.warn(`${moving}: not built, set them up again in the Engine`);
   } else {
     log.info(`${snap.change} (${snap.time}) is applied and waits for VDSM's outcome: left pending`);
   }
+  return [];
 }
 
 /**
@@ -57,7 +64,10 @@ export async function rollback(ctx: HookContext, vsctl: Vsctl, snap: Snapshot, w
   // from here on, no run may take the change as complete
   if (snap.phase !== 'rolling-back') writeSnapshot(paths, { ...snap, phase: 'rolling-back' });
   const observed = await observe(paths, vsctl, config.timeout);
-  const planned = makePlan(paths, observed, snapshotRequest(snap), config.datapathType, new Map(Object.entries(snap.nicAddresses)));
+  const planned = makePlan(paths, observed, snapshotRequest(snap), config.datapathType, {
+    addresses: new Map(Object.entries(snap.nicAddresses)),
+    down: snap.downNics,
+  });
   // host files go back to what they were, whatever the earlier state would render
   const files = snap.hostFiles.filter((f) => readHostFile(f.path) !== f.content);
   const plan = { ...planned, resolv: files.length ? { write: files[0]! } : {} };

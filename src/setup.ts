@@ -1,17 +1,20 @@
 /**
  * before_network_setup: the data flow of DESIGN.md.
  * settle the last change -> validate -> split -> observe -> plan -> snapshot
- * -> apply (one ovs-vsctl transaction, ip, running config) -> hand the rest
- * to VDSM. A failure after the snapshot rolls the host back before exit 2.
+ * -> apply (one ovs-vsctl transaction, links, files) -> hand the rest to
+ * VDSM. A failure after the snapshot rolls the host back before exit 2.
  */
-import { applyPlan, isNoop, makePlan, observe, snapshotInput } from './converge.js';
+import { applyPlan, isNoop, makePlan, observe, ownDevices, snapshotInput, type Observed } from './converge.js';
+import { buildDesired } from './desired.js';
 import { describe, HookError, withNote } from './errors.js';
 import { checkpoint } from './fault.js';
 import type { HookContext } from './hook-io.js';
 import { withHookLock } from './lock.js';
+import type { Attrs } from './model.js';
+import { foreignNames } from './ovs-state.js';
 import { rollback, settlePending } from './pending.js';
-import { describeEntries, isEmpty, parseSetupPayload, splitRequest, type SetupRequest } from './request.js';
-import { readRunningConfig } from './running-config.js';
+import { describeEntries, isEmpty, parseSetupPayload, splitRequest, type OvsRequest, type SetupRequest } from './request.js';
+import { readRunningConfig, type EntryChange, type RunningConfig } from './running-config.js';
 import { takeSnapshot, writeSnapshot, type Snapshot } from './snapshot.js';
 import { isRecord, toBool } from './values.js';
 import { Vsctl } from './vsctl.js';
@@ -29,30 +32,72 @@ export async function beforeNetworkSetup(doc: unknown, ctx: HookContext): Promis
     await settlePending(ctx, vsctl, 'new-request');
     const request = parseSetupPayload(doc);
     const running = readRunningConfig(paths);
-    const { ovs, rest } = splitRequest(request, running);
-    if (isEmpty(ovs)) {
+    const { ovs, rest, toOvs } = splitRequest(request, running);
+    if (isEmpty(ovs) && toOvs.size === 0) {
       log.info('no OVS networks or bonds in this request');
       return doc;
     }
-    const change = describeEntries(ovs.networks.keys(), ovs.bonds.keys());
-    log.info(`OVS part: ${change}`);
     const observed = await observe(paths, vsctl, config.timeout, running);
-    const plan = makePlan(paths, observed, ovs, config.datapathType);
-    if (isNoop(plan)) {
-      log.info('nothing to change: OVS, links and running config already match the request');
-      return withRequest(doc, rest);
+    const deferred = [...toOvs].map(([name, attrs]): EntryChange => ({ kind: 'nets', name, attrs }));
+    if (deferred.length) {
+      checkMovesToOvs(observed, ovs, toOvs);
+      log.info(`moving to OVS once VDSM has removed their Linux bridges: networks [${[...toOvs.keys()].join(', ')}]`);
     }
-    const snap = takeSnapshot(running, snapshotInput(plan), change);
-    writeSnapshot(paths, snap);
-    try {
-      await applyPlan(ctx, vsctl, plan);
-      checkpoint('commit');
-      writeSnapshot(paths, { ...snap, phase: 'applied' });
-    } catch (err) {
-      throw await rollBackFailure(ctx, vsctl, snap, err);
-    }
+    await applyChange(ctx, vsctl, observed, ovs, deferred);
     return withRequest(doc, rest);
   });
+}
+
+/**
+ * One change with its snapshot: plan, snapshot, apply; a failure rolls back
+ * before it is thrown. Deferred entries ride in the snapshot until VDSM's
+ * outcome (after_network_setup applies them).
+ */
+export async function applyChange(
+  ctx: HookContext,
+  vsctl: Vsctl,
+  observed: Observed,
+  request: OvsRequest,
+  deferred: EntryChange[] = [],
+): Promise<void> {
+  const { paths, config, log } = ctx;
+  const change = describeEntries(request.networks.keys(), request.bonds.keys());
+  log.info(`OVS part: ${change}`);
+  const plan = makePlan(paths, observed, request, config.datapathType);
+  if (isNoop(plan)) {
+    log.info('nothing to change: OVS, links and files already match the request');
+    if (deferred.length) writeSnapshot(paths, { ...takeSnapshot(observed.running, snapshotInput(plan, deferred), change), phase: 'applied' });
+    return;
+  }
+  const snap = takeSnapshot(observed.running, snapshotInput(plan, deferred), change);
+  writeSnapshot(paths, snap);
+  try {
+    await applyPlan(ctx, vsctl, plan);
+    checkpoint('commit');
+    writeSnapshot(paths, { ...snap, phase: 'applied' });
+  } catch (err) {
+    throw await rollBackFailure(ctx, vsctl, snap, err);
+  }
+}
+
+/**
+ * A network moving to OVS is checked now, with the rest of the request, as
+ * if VDSM had already removed its Linux side: its NIC free, its Linux bridge
+ * and VLAN devices gone. Nothing is built for it before VDSM has done that.
+ */
+function checkMovesToOvs(observed: Observed, request: OvsRequest, toOvs: Map<string, Attrs>): void {
+  const { running, ovs, kernel } = observed;
+  const networks = new Map(running.networks);
+  const links = new Set(kernel.links.keys());
+  for (const name of toOvs.keys()) {
+    const old = networks.get(name)!;
+    networks.delete(name);
+    links.delete(name);
+    if (typeof old['nic'] === 'string' && old['vlan'] !== undefined) links.delete(`${old['nic']}.${String(old['vlan'])}`);
+  }
+  const after: RunningConfig = { networks, bonds: running.bonds };
+  const all: OvsRequest = { networks: new Map([...request.networks, ...toOvs]), bonds: request.bonds };
+  buildDesired(after, all, { links, foreignOvs: foreignNames(ovs), ownDevices: ownDevices(ovs) });
 }
 
 /** Applying failed half-way: back to the snapshot, and the error says how that went. */

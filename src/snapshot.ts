@@ -34,8 +34,12 @@ export interface Snapshot {
   entries: EntryChange[];
   /** addresses the change flushes from NICs OVS takes: the running config does not hold them */
   nicAddresses: Record<string, string[]>;
+  /** NICs the change brings up from down */
+  downNics: string[];
   /** host files outside the running config the change rewrites (resolv.conf), as they were (null: absent) */
   hostFiles: HostFile[];
+  /** OVS entries to apply once VDSM succeeded: networks moving from Linux bridge to OVS (see request.ts) */
+  deferred: EntryChange[];
 }
 
 export interface HostFile {
@@ -46,7 +50,9 @@ export interface HostFile {
 export interface SnapshotInput {
   changes: EntryChange[];
   flushed: ReadonlyMap<string, string[]>;
+  broughtUp: string[];
   hostFiles: HostFile[];
+  deferred: EntryChange[];
 }
 
 export function takeSnapshot(running: RunningConfig, plan: SnapshotInput, change: string): Snapshot {
@@ -59,15 +65,22 @@ export function takeSnapshot(running: RunningConfig, plan: SnapshotInput, change
     change,
     entries: plan.changes.map((c) => ({ kind: c.kind, name: c.name, attrs: earlier(c) })),
     nicAddresses: Object.fromEntries(plan.flushed),
+    downNics: plan.broughtUp,
     hostFiles: plan.hostFiles,
+    deferred: plan.deferred,
   };
+}
+
+/** Entries as a request. */
+export function entriesRequest(entries: EntryChange[]): OvsRequest {
+  const pick = (kind: EntryChange['kind']) =>
+    new Map(entries.filter((e) => e.kind === kind).map((e) => [e.name, e.attrs] as const));
+  return { networks: pick('nets'), bonds: pick('bonds') };
 }
 
 /** The snapshot as a request: applying it gives back the earlier state. */
 export function snapshotRequest(snap: Snapshot): OvsRequest {
-  const pick = (kind: EntryChange['kind']) =>
-    new Map(snap.entries.filter((e) => e.kind === kind).map((e) => [e.name, e.attrs] as const));
-  return { networks: pick('nets'), bonds: pick('bonds') };
+  return entriesRequest(snap.entries);
 }
 
 export function writeSnapshot(paths: HostPaths, snap: Snapshot): void {
@@ -94,12 +107,12 @@ export function readSnapshot(paths: HostPaths): Snapshot | undefined {
 
 export function parseSnapshot(doc: unknown, bad: (why: string) => Error, allowedFiles: readonly string[]): Snapshot {
   if (!isRecord(doc)) throw bad('pending snapshot is not a JSON object');
-  const { phase, pid, time, change, entries, nicAddresses = {}, hostFiles = [] } = doc;
+  const { phase, pid, time, change, entries, nicAddresses = {}, downNics = [], hostFiles = [], deferred = [] } = doc;
   if (phase !== 'applying' && phase !== 'applied' && phase !== 'rolling-back') throw bad(`pending snapshot: phase ${JSON.stringify(phase)} is unknown`);
   if (typeof pid !== 'number' || typeof time !== 'string' || typeof change !== 'string' || !Array.isArray(entries)) {
     throw bad('pending snapshot lacks pid, time, change or entries');
   }
-  const parsed = entries.map((e): EntryChange => {
+  const parseEntry = (e: unknown): EntryChange => {
     const ok = isRecord(e) && (e['kind'] === 'nets' || e['kind'] === 'bonds') && typeof e['name'] === 'string'
       && (e['attrs'] === null || isRecord(e['attrs']));
     if (!ok) throw bad(`pending snapshot: entry ${JSON.stringify(e)} is not {kind, name, attrs}`);
@@ -107,11 +120,14 @@ export function parseSnapshot(doc: unknown, bad: (why: string) => Error, allowed
     const problem = ifaceNameProblem(e['name'] as string);
     if (problem) throw bad(`pending snapshot: entry name ${JSON.stringify(e['name'])} ${problem}`);
     return { kind: e['kind'] as EntryChange['kind'], name: e['name'] as string, attrs: e['attrs'] as Attrs | null };
-  });
+  };
+  const parsed = entries.map(parseEntry);
+  if (!Array.isArray(deferred)) throw bad('pending snapshot: deferred is not a list');
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
   if (!isRecord(nicAddresses) || !Object.entries(nicAddresses).every(([nic, a]) => !ifaceNameProblem(nic) && strings(a))) {
     throw bad('pending snapshot: nicAddresses is not {nic: [addresses]}');
   }
+  if (!strings(downNics) || downNics.some((n) => ifaceNameProblem(n))) throw bad('pending snapshot: downNics is not a list of NICs');
   const files = Array.isArray(hostFiles) ? hostFiles : [undefined];
   for (const f of files) {
     const ok = isRecord(f) && allowedFiles.includes(f['path'] as string) && (f['content'] === null || typeof f['content'] === 'string');
@@ -120,6 +136,8 @@ export function parseSnapshot(doc: unknown, bad: (why: string) => Error, allowed
   return {
     phase, pid, time, change, entries: parsed,
     nicAddresses: nicAddresses as Record<string, string[]>,
+    downNics,
     hostFiles: files as HostFile[],
+    deferred: deferred.map(parseEntry),
   };
 }

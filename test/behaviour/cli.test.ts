@@ -28,7 +28,9 @@ t.test('plan prints what a request would do and changes nothing', async (t) => {
   t.ok(out.includes('ovs-vsctl set Port blue tag=20   # network blue: VLAN 10 -> 20'), 'each command with why');
   t.ok(out.includes('ovs-vsctl del-br red   # network red removed'));
   t.ok(out.includes('ip address add 10.30.0.1/24 dev green   # network green: address 10.30.0.1/24'), 'the ip part too');
-  t.equal(out.at(-1), 'running config: nets/blue, nets/red (removed), nets/green');
+  t.ok(out.includes('running config: nets/blue, nets/red (removed), nets/green'), 'the running config entries');
+  t.equal(out.at(-1), 'ifcfg files: ifcfg-blue, ifcfg-eth2, ifcfg-green, ifcfg-ovsbr-eth2, ifcfg-red (removed)',
+    'the ifcfg files that change');
   t.equal(await sb.hostOvs.nextCfg(), cfg, 'no transaction');
   t.same(await hostState(sb), before, 'nothing changed');
 
@@ -58,6 +60,8 @@ t.test('show lists bridges, bonds and networks; restore repairs drift', async (t
     'bridge ovsbr-eth3: uplink eth3, datapath netdev, STP off',
     '  network red: untagged on eth3, bridged, ports eth3, MTU 1500, up, 10.1.0.1/24',
     'pending change: none',
+    'boot persistence: no network-scripts ifup-ovs (NetworkManager ignores the OVS keys): the ifcfg files are a record, ' +
+      'vdsm-hook-ovs-restore.service brings the networks back at boot',
     'drift from the running config: none',
   ]);
   const before = await hostState(sb);

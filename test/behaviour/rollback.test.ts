@@ -85,7 +85,7 @@ t.test('an ip command failing after the transaction: rolled back before exit 2',
   const r = await sb.runHook('before_network_setup', bad);
   t.equal(r.exitCode, 2);
   t.match(r.stderr.split('\n')[0],
-    /^ip route replace default via 10\.99\.0\.1 dev blue: network blue: default route via 10\.99\.0\.1 failed: .+; rolled back to the state before this request$/);
+    /^ip route replace 0\.0\.0\.0\/0 via 10\.99\.0\.1 dev blue: network blue: default route via 10\.99\.0\.1 failed: .+; rolled back to the state before this request$/);
   t.match(r.stderr, /set Port blue tag=20/, 'the transaction had been applied');
   t.same(await hostState(sb), before, 'OVS DB, files and kernel as before');
   t.equal(pendingPhase(sb), undefined, 'no snapshot left: after_network_setup_fail has nothing to do');

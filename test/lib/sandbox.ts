@@ -166,7 +166,17 @@ async function ensureNamespace(ns: string): Promise<void> {
 }
 
 async function deleteNamespace(ns: string): Promise<void> {
-  if ((await listNamespaces()).includes(ns)) await run('ip', ['netns', 'del', ns], { reject: false })
+  if (!(await listNamespaces()).includes(ns)) return
+  // processes still in it (DHCP clients the hook started, a peer's dnsmasq) would keep it alive unseen
+  const pids = (await run('ip', ['netns', 'pids', ns], { reject: false })).stdout.split(/\s+/).filter(Boolean)
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  }
+  await run('ip', ['netns', 'del', ns], { reject: false })
 }
 
 /* ------------------------------------------------------------------------ */

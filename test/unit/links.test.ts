@@ -31,7 +31,7 @@ function kernel(links: Record<string, readonly [boolean, number, ...string[]]>, 
 
 /** The ip commands of the plan; no DHCP clients running, nothing to restore beyond MTUs. */
 function planLinksIp(d: DesiredState, k: KernelState, mtu: MtuRestore[]): { args: string[]; why: string }[] {
-  const plan = planLinks(d, k, new Map(), { mtu, addresses: new Map() });
+  const plan = planLinks(d, k, new Map(), { mtu, addresses: new Map(), down: [] });
   return plan.ip;
 }
 
@@ -126,7 +126,7 @@ function kernel6(conf: Ipv6Conf, redAddrs: string[] = [], defaultRoute6?: Kernel
 }
 const V6_DEFAULTS: Ipv6Conf = { disabled: false, acceptRa: true, autoconf: true }; // a new device's
 const sysctls = (plan: LinkPlan) => plan.sysctls.map((s) => `${s.path}=${s.value}`);
-const NO_RESTORE = { mtu: [], addresses: new Map() };
+const NO_RESTORE = { mtu: [], addresses: new Map(), down: [] };
 
 t.test('IPv6 is switched off on a network that configures none, as VDSM does', async (t) => {
   const plan = planLinks(desired({ red: { nic: 'eth1', custom: OVS } }), kernel6(V6_DEFAULTS), new Map(), NO_RESTORE);
@@ -176,11 +176,14 @@ t.test('NICs OVS takes lose their addresses; a rollback gives them back once the
   t.strictSame(args(plan.ip), ['address flush dev eth1 scope global']);
   t.match(plan.ip[0]!.why, /192\.0\.2\.5\/24, 2001:db8::5\/64/, 'the log says which addresses went');
   const back = planLinks(desired({}), kernel({ eth1: [true, 1500, '192.0.2.5/24'] }), new Map(),
-    { mtu: [], addresses: new Map([['eth1', ['192.0.2.5/24', '2001:db8::5/64']], ['eth9', ['10.0.0.1/8']]]) });
+    { mtu: [], addresses: new Map([['eth1', ['192.0.2.5/24', '2001:db8::5/64']], ['eth9', ['10.0.0.1/8']]]), down: [] });
   t.strictSame(args(back.ip), ['address add 2001:db8::5/64 dev eth1'], 'only what is missing, only on NICs that exist');
   const stillOvs = planLinks(desired({ red: { nic: 'eth1', custom: OVS } }), kernel({ eth1: [true, 1500], red: [true, 1500] }),
-    new Map(), { mtu: [], addresses: new Map([['eth1', ['192.0.2.5/24']]]) });
+    new Map(), { mtu: [], addresses: new Map([['eth1', ['192.0.2.5/24']]]), down: ['eth1'] });
   t.strictSame(args(stillOvs.ip), [], 'not while OVS still holds the NIC');
+  const downAgain = planLinks(desired({}), kernel({ eth1: [true, 1500], eth2: [true, 1500] }), new Map(),
+    { mtu: [], addresses: new Map(), down: ['eth1'] });
+  t.strictSame(args(downAgain.ip), ['link set dev eth1 down'], 'a NIC that was down before OVS took it is down again');
 });
 
 t.test('DHCP clients: started, kept, restarted, stopped', async (t) => {

@@ -134,13 +134,25 @@ t.test('editing an OVS network keeps it OVS', async (t) => {
   t.equal(ovs.networks.get('vmnet100'), attrs);
 });
 
-t.test('conversion between Linux bridge and OVS is refused', async (t) => {
-  const toOvs = parseSetupPayload({ request: { networks: { red: { nic: 'eth0', custom: { ovs: 'true' } } } } });
-  assertInvalid(t, () => splitRequest(toOvs, running({ red: LEGACY_NET })), "network 'red'", 'custom.ovs');
+t.test('a network moving from Linux bridge to OVS: VDSM removes it, the hook builds it afterwards', async (t) => {
+  const attrs = { nic: 'eth0', custom: { ovs: 'true' } };
+  const req = parseSetupPayload({ request: { networks: { red: attrs } } });
+  const { ovs, rest, toOvs } = splitRequest(req, running({ red: LEGACY_NET }));
+  t.ok(isEmpty(ovs), 'nothing for OVS now');
+  t.strictSame(rest.networks, { red: { remove: true } }, 'VDSM removes its Linux bridge');
+  t.equal(toOvs.get('red'), attrs, 'the OVS definition waits for VDSM');
+});
 
-  const toLegacy = parseSetupPayload({ request: { networks: { vmnet100: { bonding: 'bond0', vlan: 100 } } } });
-  assertInvalid(t, () => splitRequest(toLegacy, running({ vmnet100: OVS_NET100 })), "network 'vmnet100'", 'custom.ovs');
+t.test('a network moving from OVS to Linux bridge: the hook removes its OVS side, VDSM builds the Linux one', async (t) => {
+  const attrs = { bonding: 'bond0', vlan: 100 };
+  const req = parseSetupPayload({ request: { networks: { vmnet100: attrs } } });
+  const { ovs, rest, toOvs } = splitRequest(req, running({ vmnet100: OVS_NET100 }));
+  t.strictSame([...ovs.networks], [['vmnet100', null]], 'the OVS side goes now');
+  t.equal(rest.networks['vmnet100'], attrs, 'VDSM gets the very definition the Engine sent');
+  t.equal(toOvs.size, 0);
+});
 
+t.test('a bond moving between Linux and OVS is refused', async (t) => {
   const bondToOvs = parseSetupPayload({ request: { bondings: { bond0: { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' } } } });
   assertInvalid(t, () => splitRequest(bondToOvs, running({}, { bond0: { nics: ['eth1', 'eth2'], options: 'mode=4' } })),
     "bond 'bond0'", 'ovs');

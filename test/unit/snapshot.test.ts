@@ -31,7 +31,9 @@ t.test('a snapshot holds the earlier content of exactly the entries the change t
       { kind: 'bonds', name: 'bond0', attrs: null },
     ],
     flushed: new Map([['eth2', ['192.0.2.5/24']]]),
+    broughtUp: ['eth2'],
     hostFiles: [],
+    deferred: [],
   }, 'networks [blue, green], bonds [bond0]');
   t.equal(snap.phase, 'applying');
   t.equal(snap.pid, process.pid);
@@ -44,6 +46,7 @@ t.test('a snapshot holds the earlier content of exactly the entries the change t
   t.strictSame([...request.networks], [['blue', blue], ['green', null]], 'as a request it gives back the earlier state');
   t.strictSame([...request.bonds], [['bond0', bond0]]);
   t.strictSame(snap.nicAddresses, { eth2: ['192.0.2.5/24'] }, 'addresses the change flushes from NICs');
+  t.strictSame(snap.downNics, ['eth2'], 'NICs the change brings up');
 });
 
 t.test('written root-only, read back the same, dropped', async (t) => {
@@ -52,7 +55,9 @@ t.test('written root-only, read back the same, dropped', async (t) => {
   const input = {
     changes: [{ kind: 'nets' as const, name: 'blue', attrs: null }],
     flushed: new Map([['eth1', ['10.0.0.1/8', '2001:db8::1/64']]]),
+    broughtUp: ['eth1'],
     hostFiles: [{ path: paths.resolvConf, content: 'nameserver 192.0.2.53\n' }],
+    deferred: [{ kind: 'nets' as const, name: 'mgmt', attrs: { nic: 'eth0', custom: { ovs: 'true' } } }],
   };
   const snap: Snapshot = { ...takeSnapshot(running, input, 'x'), phase: 'applied' };
   writeSnapshot(paths, snap);
@@ -83,7 +88,7 @@ t.test('a damaged snapshot is refused, naming the file and the fault', async (t)
 
   ];
   writeFileSync(paths.snapshot, JSON.stringify(good));
-  t.strictSame(readSnapshot(paths), { ...good, nicAddresses: {}, hostFiles: [] }, 'a snapshot of the previous version still reads');
+  t.strictSame(readSnapshot(paths), { ...good, nicAddresses: {}, downNics: [], hostFiles: [], deferred: [] }, 'a snapshot of the previous version still reads');
   for (const [what, text, why] of cases) {
     writeFileSync(paths.snapshot, text);
     const err = t.throws(() => readSnapshot(paths), HostError, what) as unknown as HostError;
