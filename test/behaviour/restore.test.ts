@@ -112,7 +112,7 @@ t.test('restore brings the networks back from the running config after the OVS d
 
   const r = await sb.runCli(['restore']);
   t.equal(r.exitCode, 0, r.stderr);
-  t.equal(lines(r.stdout)[0], 'restored from the running config:');
+  t.equal(lines(r.stdout)[0], 'restored from the running config:', 'the output says which source');
   t.match(r.stderr, /^info: restoring from the running config$/m, 'the log says which source');
   t.same(await ovsNetworks(sb), EXPECTED_OVS, 'bridges, VLAN tags and the bond are back');
   t.same(await addresses(sb), EXPECTED_ADDRESSES, 'and the addresses');
@@ -134,7 +134,8 @@ t.test('at boot, restore brings the networks back from VDSM\'s persisted config,
 
   const r = await sb.runCli(['restore']);
   t.equal(r.exitCode, 0, r.stderr);
-  t.equal(lines(r.stdout)[0], "restored from VDSM's persisted config (the running config holds no OVS entry yet):");
+  t.equal(lines(r.stdout)[0], "restored from VDSM's persisted config (the running config holds no OVS entry yet):",
+    'the output says which source');
   t.notMatch(r.stdout, /running config:/, 'no running config write is planned');
   const logged = readFileSync(join(sb.root, 'var/log/vdsm/ovs-hook.log'), 'utf8');
   t.match(logged, /vdsm-ovs restore\[\d+\] info: restoring from VDSM's persisted config \(the running config holds no OVS entry yet\)\n/,
@@ -177,11 +178,11 @@ t.test('restore refuses when neither config holds an OVS entry while OVS holds t
   const cfg = await sb.hostOvs.nextCfg();
 
   const r = await sb.runCli(['restore']);
-  t.equal(r.exitCode, 2);
-  t.equal(r.stdout, '');
+  t.equal(r.exitCode, 2, 'refused');
+  t.equal(r.stdout, '', 'nothing reported as done');
   t.equal(lines(r.stderr)[0], "running config: holds no OVS network or bond, and neither does VDSM's persisted config, " +
     "while Open vSwitch holds the hook's bridges ovsbr-bond0, ovsbr-eth3: not removing them " +
-    '(to tear the networks down, remove them in the Engine)');
+    '(to tear the networks down, remove them in the Engine)', 'the error line first: what, why, what to do');
   t.equal(await sb.hostOvs.nextCfg(), cfg, 'no OVS transaction');
   t.same(await hostState(sb), before, 'OVS DB, files, links and route unchanged');
   await trafficWorks(t, sb);
@@ -190,6 +191,7 @@ t.test('restore refuses when neither config holds an OVS entry while OVS holds t
   rmSync(join(sb.root, RUNNING), { recursive: true });
   const none = await sb.runCli(['restore']);
   t.equal(none.exitCode, 2, 'no config at all: refused too');
-  t.match(lines(none.stderr)[0], /^running config: holds no OVS network or bond, and neither does VDSM's persisted config, /);
+  t.match(lines(none.stderr)[0], /^running config: holds no OVS network or bond, and neither does VDSM's persisted config, /,
+    'with the same error');
   t.same((await hostState(sb)).db, before.db, 'OVS untouched');
 });
