@@ -19,7 +19,7 @@ mkdir -p "$top"/{SOURCES,SPECS,BUILD,RPMS,SRPMS,stage/$name-$version}
 stage=$top/stage/$name-$version
 mkdir -p "$stage/dist" "$stage/rpm"
 cp -r dist/hooks dist/bin "$stage/dist/"
-cp rpm/$name.conf rpm/$name.spec rpm/$name.sudoers "$stage/rpm/"
+cp rpm/$name.conf rpm/$name.spec rpm/$name.sudoers rpm/$name-restore.service "$stage/rpm/"
 cp README.md LICENSE "$stage/"
 tar -C "$top/stage" -czf "$top/SOURCES/$name-$version.tar.gz" "$name-$version"
 

@@ -11,11 +11,12 @@ import { describe, HostError, InvalidRequest } from './errors.js';
 import { EXIT_FAILED, type HookContext } from './hook-io.js';
 import { withHookLock } from './lock.js';
 import { createLog } from './log.js';
+import { bondIsOvs, networkIsOvs } from './model.js';
 import { ownedEntries } from './owned.js';
-import { hostPaths } from './paths.js';
+import { hostPaths, type HostPaths } from './paths.js';
 import { rollback, settlePending } from './pending.js';
 import { describeEntries, isEmpty, parseSetupPayload, splitRequest } from './request.js';
-import { readRunningConfig } from './running-config.js';
+import { readPersistedConfig, readRunningConfig, type RunningConfig } from './running-config.js';
 import { renderOwned } from './show.js';
 import { readSnapshot, type Snapshot } from './snapshot.js';
 import { Vsctl } from './vsctl.js';
@@ -27,8 +28,9 @@ const USAGE = `usage: vdsm-ovs COMMAND
               sees them (after_get_caps), the pending change, and any drift
               of OVS from the running config
   rollback    restore the state before the pending change
-  restore     re-apply the running config to OVS and the kernel
-              (at boot, or after the OVS database was lost)
+  restore     re-apply the running config to OVS and the kernel (after the
+              OVS database was lost); at boot, before VDSM refilled the
+              running config, VDSM's persisted config, without writing it
 `;
 
 type Handler = (args: string[], ctx: HookContext) => Promise<string[]>;
@@ -115,28 +117,60 @@ async function restore(_args: string[], ctx: HookContext): Promise<string[]> {
   return withHookLock(ctx, async () => {
     const vsctl = new Vsctl(ctx.config.timeout);
     await settlePending(ctx, vsctl, 'unknown');
-    const observed = await observe(ctx.paths, vsctl, ctx.config.timeout);
-    refuseEmptyRunningConfig(observed);
+    const source = restoreSource(ctx.paths);
+    ctx.log.info(`restoring from ${source.name}`);
+    // the persisted config stands in for the running config: planned with no
+    // request, nothing is written to the running config, whichever was read
+    const observed = await observe(ctx.paths, vsctl, ctx.config.timeout, source.config);
+    refuseNothingToRestore(observed);
     const planned = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);
-    if (isNoop(planned)) return ['OVS and links already match the running config'];
+    if (isNoop(planned)) return [`OVS and links already match ${source.name}`];
     await applyPlan(ctx, vsctl, planned);
-    return ['restored from the running config:', ...renderPlan(planned).map((l) => `  ${l}`)];
+    return [`restored from ${source.name}:`, ...renderPlan(planned).map((l) => `  ${l}`)];
   });
 }
 
 /**
- * A running config without any OVS entry while OVS holds the hook's bridges
- * is a lost running config (a tmpfs before VDSM refilled it at boot, files
- * removed by hand), not a wish to tear every OVS network down.
+ * What restore re-applies: the running config once it holds an OVS entry.
+ * Before that, at boot, the running config (a tmpfs) is empty until VDSM's
+ * vdsm-network.service refills it from its persisted config; restore runs
+ * ahead of it and reads the persisted config directly. It must not write the
+ * running config then: VDSM's restore first removes whatever it finds there.
  */
-function refuseEmptyRunningConfig({ running, ovs }: Observed): void {
-  const { owned } = ownedEntries(running);
+function restoreSource(paths: HostPaths): { config: RunningConfig; name: string } {
+  const running = readRunningConfig(paths);
+  const runningSource = { config: running, name: 'the running config' };
+  if (holdsOvsEntry(running)) return runningSource;
+  const persisted = readPersistedConfig(paths);
+  if (!holdsOvsEntry(persisted)) return runningSource;
+  return { config: persisted, name: "VDSM's persisted config (the running config holds no OVS entry yet)" };
+}
+
+/** An entry that cannot be told OVS or not counts as OVS: planning then names what is wrong with it. */
+function holdsOvsEntry({ networks, bonds }: RunningConfig): boolean {
+  const isOvs = (test: () => boolean): boolean => {
+    try {
+      return test();
+    } catch {
+      return true;
+    }
+  };
+  return [...networks].some(([name, attrs]) => isOvs(() => networkIsOvs(name, attrs)))
+    || [...bonds].some(([name, attrs]) => isOvs(() => bondIsOvs(name, attrs)));
+}
+
+/**
+ * Neither config holding an OVS entry while OVS holds the hook's bridges is
+ * a lost config (files removed by hand, a persisted config never saved), not
+ * a wish to tear every OVS network down.
+ */
+function refuseNothingToRestore({ running, ovs }: Observed): void {
   const bridges = [...ovs.bridges.values()].filter((b) => b.role).map((b) => b.name).sort();
-  if (owned.networks.length || owned.bonds.length || !bridges.length) return;
+  if (holdsOvsEntry(running) || !bridges.length) return;
   throw new HostError(
     'running config',
-    `holds no OVS network or bond while Open vSwitch holds the hook's bridges ${bridges.join(', ')}: not removing them ` +
-      "(VDSM refills its running config at boot; to tear the networks down, remove them in the Engine)",
+    "holds no OVS network or bond, and neither does VDSM's persisted config, while Open vSwitch holds the hook's bridges " +
+      `${bridges.join(', ')}: not removing them (to tear the networks down, remove them in the Engine)`,
   );
 }
 

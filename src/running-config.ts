@@ -1,7 +1,8 @@
 /**
  * VDSM's running config: one JSON object per network or bond, in
  * var/run/vdsm/netconf/{nets,bonds}/<name>. VDSM keeps its own (Linux bridge)
- * entries there too; the hook reads all, writes only OVS ones.
+ * entries there too; the hook reads all, writes only OVS ones. VDSM's
+ * persisted config has the same layout and is read the same way, never written.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,10 +18,16 @@ export interface RunningConfig {
 }
 
 export function readRunningConfig(paths: HostPaths): RunningConfig {
-  return { networks: readDir(paths.netsDir), bonds: readDir(paths.bondsDir) };
+  return { networks: readDir(paths.netsDir, 'running config'), bonds: readDir(paths.bondsDir, 'running config') };
 }
 
-function readDir(dir: string): Map<string, Attrs> {
+/** The config VDSM persisted (setSafeNetworkConfig) and refills the running config from at boot. */
+export function readPersistedConfig(paths: HostPaths): RunningConfig {
+  const what = "VDSM's persisted config";
+  return { networks: readDir(paths.persistedNetsDir, what), bonds: readDir(paths.persistedBondsDir, what) };
+}
+
+function readDir(dir: string, what: string): Map<string, Attrs> {
   const entries = new Map<string, Attrs>();
   if (!existsSync(dir)) return entries;
   for (const name of readdirSync(dir).sort()) {
@@ -30,9 +37,9 @@ function readDir(dir: string): Map<string, Attrs> {
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new HostError(file, `running config entry is not valid JSON: ${(err as Error).message}`, { cause: err });
+      throw new HostError(file, `${what} entry is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
-    if (!isRecord(parsed)) throw new HostError(file, 'running config entry is not a JSON object');
+    if (!isRecord(parsed)) throw new HostError(file, `${what} entry is not a JSON object`);
     entries.set(name, parsed);
   }
   return entries;

@@ -1,14 +1,14 @@
 /**
- * The RPM: built here with Debian's rpmbuild, its files, modes, scripts and
- * requirements checked, installed into a scratch root, and its hook run from
+ * The RPM: built here with Debian's rpmbuild, its files, modes, scripts,
+ * requirements and systemd unit checked, installed into a scratch root, and its hook run from
  * the installed path against a real Open vSwitch.
  */
 import t, { type Test } from 'tap';
 import { execa } from 'execa';
 import { builtinModules } from 'node:module';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSandbox } from '../lib/sandbox.js';
 import { ovsNet, setup } from '../lib/requests.js';
@@ -20,6 +20,7 @@ const CLI = '/usr/bin/vdsm-ovs';
 const STATE = '/var/lib/vdsm-hook-ovs';
 const SUDOERS = '/etc/sudoers.d/50_vdsm_hook_ovs';
 const LOG = '/var/log/vdsm/ovs-hook.log';
+const UNIT = '/usr/lib/systemd/system/vdsm-hook-ovs-restore.service';
 const POINTS = [
   'after_get_caps', 'after_get_stats', 'after_network_setup', 'after_network_setup_fail',
   'before_device_create', 'before_network_setup', 'before_nic_hotplug',
@@ -39,6 +40,7 @@ t.test('the RPM', async (t) => {
       t.same(entry(`/usr/libexec/vdsm/hooks/${point}/50_ovs`)?.slice(1, 2), ['-rwxr-xr-x'], `${point} installed executable, 0755`);
     }
     t.same(entry(CLI)?.slice(1, 2), ['-rwxr-xr-x'], 'vdsm-ovs in /usr/bin, 0755');
+    t.same(entry(UNIT)?.slice(1), ['-rw-r--r--', '', 'root:root'], 'the restore unit in systemd\'s unit directory, 0644');
     t.same(entry(STATE)?.slice(1), ['drwx--x--x', '', 'root:root'], 'the state directory: root\'s, not listable');
     t.same(entry(`${STATE}/report`)?.slice(1), ['drwxr-xr-x', '', 'vdsm:kvm'], 'its report directory: for the hooks running as vdsm');
     t.same(entry(LOG)?.slice(1), ['-rw-r--r--', 'g', 'vdsm:kvm'], 'the log: vdsm\'s, so every hook can write it (%ghost, made by %post)');
@@ -61,6 +63,8 @@ t.test('the RPM', async (t) => {
     const preun = await rpmq('-qp', '--qf', '%{PREUN}', rpm);
     t.match(post, /systemctl enable --now openvswitch\.service/, '%post enables and starts openvswitch');
     t.match(post, /chown vdsm:kvm "\$log"/, '%post gives the log to vdsm');
+    t.match(post, /^\s*systemctl enable vdsm-hook-ovs-restore\.service .*\|\| \\\n\s*echo "vdsm-hook-ovs: could not enable vdsm-hook-ovs-restore\.service; /m,
+      '%post enables the restore unit, without starting it, and says so if it cannot');
     for (const [name, body] of [['%post', post], ['%preun', preun]] as const) {
       t.equal((await execa('sh', ['-n', '-c', body], { reject: false })).exitCode, 0, `${name} is valid sh`);
     }
@@ -69,6 +73,20 @@ t.test('the RPM', async (t) => {
     t.match(erase.stderr, /stay configured and running/, 'and says what it leaves running');
     const upgrade = await execa('sh', ['-c', preun, 'preun', '1'], { reject: false });
     t.equal(upgrade.stderr, '', '%preun on upgrade is silent');
+
+    // systemctl stands in by a stub that records its calls and fails, as it does without systemd
+    const stub = mkdtempSync(join(tmpdir(), 'vho-systemctl-'));
+    t.teardown(() => rmSync(stub, { recursive: true, force: true }));
+    writeFileSync(join(stub, 'systemctl'), '#!/bin/sh\necho "$*" >>"$SYSTEMCTL_CALLS"\nexit 1\n', { mode: 0o755 });
+    const calls = join(stub, 'calls');
+    const preunWithStub = (arg: string) => execa('sh', ['-c', preun, 'preun', arg], {
+      reject: false, env: { PATH: `${stub}:${process.env['PATH']}`, SYSTEMCTL_CALLS: calls },
+    });
+    t.equal((await preunWithStub('0')).exitCode, 0, '%preun on erase succeeds when systemctl fails');
+    t.equal(readFileSync(calls, 'utf8'), 'disable vdsm-hook-ovs-restore.service\n', 'and disables the restore unit');
+    rmSync(calls);
+    await preunWithStub('1');
+    t.notOk(existsSync(calls), '%preun on upgrade leaves the unit enabled');
   });
 
   t.test('installed into a scratch root, its hooks work from the installed path, as root and as vdsm', async (t) => {
@@ -90,6 +108,7 @@ t.test('the RPM', async (t) => {
     t.equal(statSync(join(root, STATE, 'report')).uid, vdsm.uid, 'the report directory belongs to vdsm');
     const visudo = await execa('visudo', ['-cf', join(root, SUDOERS)], { reject: false });
     t.equal(visudo.exitCode, 0, `visudo accepts the sudoers drop-in: ${visudo.stdout} ${visudo.stderr}`);
+    await checkUnit(t, root);
 
     for (const bundle of [...POINTS.map((p) => `/usr/libexec/vdsm/hooks/${p}/50_ovs`), CLI]) {
       const required = [...readFileSync(join(root, bundle), 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
@@ -147,6 +166,64 @@ t.test('the RPM', async (t) => {
     t.match(show.stdout, /^no OVS bridges, bonds or networks of this hook\npending change: none\n/, 'installed vdsm-ovs runs');
   });
 });
+
+/**
+ * The installed restore unit: its keys as systemd reads them (sections,
+ * repeated and space-separated list values), and systemd-analyze verify's
+ * judgement where the tool exists.
+ */
+async function checkUnit(t: Test, root: string): Promise<void> {
+  const unit = parseUnit(readFileSync(join(root, UNIT), 'utf8'));
+  const list = (section: string, key: string) => (unit.get(`${section}.${key}`) ?? []).flatMap((v) => v.split(/\s+/));
+  t.same(unit.get('Service.Type'), ['oneshot'], 'the unit runs once');
+  t.same(unit.get('Service.RemainAfterExit'), ['yes'], 'and stays active after');
+  t.same(unit.get('Service.ExecStart'), [`${CLI} restore`], 'running vdsm-ovs restore from the installed path');
+  for (const after of ['openvswitch.service', 'ovsdb-server.service', 'ovs-vswitchd.service']) {
+    t.ok(list('Unit', 'After').includes(after), `after ${after}`);
+  }
+  t.ok(list('Unit', 'Wants').includes('openvswitch.service'), 'pulling Open vSwitch in');
+  t.ok(list('Unit', 'Before').includes('vdsm-network.service'), "before VDSM's own network restore");
+  t.same(list('Install', 'WantedBy'), ['multi-user.target'], 'enabled into the normal boot');
+  t.ok(existsSync(join(root, CLI)), 'the command it runs is in the package');
+
+  const analyze = await execa('systemd-analyze', ['--version'], { reject: false });
+  if (analyze.exitCode !== 0) {
+    t.comment('systemd-analyze is not installed: the unit is checked by its keys only');
+    return;
+  }
+  // verify --root finds the unit, the command and what the unit requires by
+  // default (sysinit.target) in that root: a scratch one holding just these
+  const vroot = mkdtempSync(join(tmpdir(), 'vho-unitroot-'));
+  t.teardown(() => rmSync(vroot, { recursive: true, force: true }));
+  for (const [from, to] of [[join(root, UNIT), UNIT], [join(root, CLI), CLI], ['/usr/lib/systemd/system/sysinit.target', '/usr/lib/systemd/system/sysinit.target']] as const) {
+    mkdirSync(join(vroot, dirname(to)), { recursive: true });
+    copyFileSync(from, join(vroot, to));
+  }
+  chmodSync(join(vroot, CLI), 0o755);
+  const verify = await execa('systemd-analyze', ['verify', `--root=${vroot}`, basename(UNIT)], { reject: false });
+  t.equal(verify.exitCode, 0, 'systemd-analyze verify accepts the unit');
+  t.equal(`${verify.stdout}${verify.stderr}`, '', 'without a warning (an unknown key or value is only a warning)');
+}
+
+/** A systemd unit file: "Section.Key" -> its values, in order (comments and blank lines left out). */
+function parseUnit(text: string): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      section = header[1]!;
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (eq < 0) throw new Error(`not a unit file line: ${line}`);
+    const key = `${section}.${line.slice(0, eq).trim()}`;
+    keys.set(key, [...(keys.get(key) ?? []), line.slice(eq + 1).trim()]);
+  }
+  return keys;
+}
 
 const TEST_USER_MARK = 'vdsm-hook-ovs test user';
 
