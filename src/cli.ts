@@ -73,10 +73,11 @@ async function plan([file = '-']: string[], ctx: HookContext): Promise<string[]>
     throw new InvalidRequest(file, `cannot read the request: ${(err as Error).message}`);
   }
   const running = readRunningConfig(ctx.paths);
-  const { ovs, rest } = splitRequest(parseSetupPayload(doc), running);
+  const { ovs, rest, toOvs } = splitRequest(parseSetupPayload(doc), running);
   const lines = [
     `OVS part: ${describeEntries(ovs.networks.keys(), ovs.bonds.keys())}`,
     `handed to VDSM: ${describeEntries(Object.keys(rest.networks), Object.keys(rest.bondings))}`,
+    ...(toOvs.size ? [`moving to OVS once VDSM removed their Linux bridges: networks [${[...toOvs.keys()].join(', ')}]`] : []),
     ...pendingLines(readSnapshot(ctx.paths), 'before_network_setup settles it first'),
   ];
   if (isEmpty(ovs)) return lines;
@@ -116,8 +117,15 @@ async function rollbackByHand(_args: string[], ctx: HookContext): Promise<string
 async function restore(_args: string[], ctx: HookContext): Promise<string[]> {
   return withHookLock(ctx, async () => {
     const vsctl = new Vsctl(ctx.config.timeout);
-    await settlePending(ctx, vsctl, 'unknown');
-    const source = restoreSource(ctx.paths);
+    let source = restoreSource(ctx.paths);
+    if (source.persisted) {
+      // rolling a pending change back against an empty running config would tear down what it never touched:
+      // VDSM's own restore calls setupNetworks with its entries, and before_network_setup settles the change then
+      if (readSnapshot(ctx.paths)) ctx.log.warn("a pending change is left for VDSM's restore of the running config to settle");
+    } else {
+      await settlePending(ctx, vsctl, 'unknown');
+      source = restoreSource(ctx.paths);
+    }
     ctx.log.info(`restoring from ${source.name}`);
     // the persisted config stands in for the running config: planned with no
     // request, nothing is written to the running config, whichever was read
@@ -137,13 +145,13 @@ async function restore(_args: string[], ctx: HookContext): Promise<string[]> {
  * ahead of it and reads the persisted config directly. It must not write the
  * running config then: VDSM's restore first removes whatever it finds there.
  */
-function restoreSource(paths: HostPaths): { config: RunningConfig; name: string } {
+function restoreSource(paths: HostPaths): { config: RunningConfig; name: string; persisted: boolean } {
   const running = readRunningConfig(paths);
-  const runningSource = { config: running, name: 'the running config' };
+  const runningSource = { config: running, name: 'the running config', persisted: false };
   if (holdsOvsEntry(running)) return runningSource;
   const persisted = readPersistedConfig(paths);
   if (!holdsOvsEntry(persisted)) return runningSource;
-  return { config: persisted, name: "VDSM's persisted config (the running config holds no OVS entry yet)" };
+  return { config: persisted, name: "VDSM's persisted config (the running config holds no OVS entry yet)", persisted: true };
 }
 
 /** An entry that cannot be told OVS or not counts as OVS: planning then names what is wrong with it. */

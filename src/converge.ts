@@ -153,7 +153,9 @@ export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsct
     : planLinks(plan.desired, readIpv6Confs(await readKernelState(config.timeout), plan.desired.networks.keys()), plan.observed.dhcp, plan.restore);
   if (linkPlanSize(links) === 0) log.info('links: no changes');
   else log.info(`links:\n${renderLinks(links).join('\n')}`);
-  await applyLinks(paths, config.dhcp, links, config.timeout);
+  for (const run of await applyLinks(paths, config.dhcp, links, config.timeout)) {
+    log.info(`network ${run.dev}: DHCPv${run.family} client ${run.client} runs (pid ${run.pid})`);
+  }
   checkpoint('save');
   applyFileChanges(plan.entries.files);
   const saved = plan.entries.labels;

@@ -58,11 +58,15 @@ export function readDhcpClients(paths: HostPaths): Map<string, DhcpRun> {
   return clients;
 }
 
-/** The pid is the recorded client for that device (not a recycled pid). */
+/**
+ * The pid is the recorded client for that device (not a recycled pid). dhcpcd
+ * retitles itself ("dhcpcd: red [ip4]"), so the command line is read as words.
+ */
 function runsFor(pid: number, client: DhcpClientName, dev: string): boolean {
   try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.some((a) => a.endsWith(client)) && argv.includes(dev);
+    const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0\s]+/);
+    const program = words[0]?.replace(/:$/, '').split('/').pop();
+    return program === client && words.includes(dev);
   } catch {
     return false;
   }

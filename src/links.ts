@@ -80,15 +80,16 @@ export function planLinks(
     const link = kernel.links.get(dev);
     if (link && link.mtu !== mtu) ip(`${dev} left OVS: its MTU back to ${mtu}`, 'link', 'set', 'dev', dev, 'mtu', String(mtu));
   }
+  // down first: the kernel drops a link's IPv6 addresses when it goes down
+  for (const nic of restore.down) {
+    if (kernel.links.get(nic)?.up && !nics.has(nic)) ip(`${nic} left OVS: down again, as it was`, 'link', 'set', 'dev', nic, 'down');
+  }
   for (const [nic, addrs] of restore.addresses) {
     const link = kernel.links.get(nic);
     if (!link || nics.has(nic)) continue;
     for (const addr of addrs.filter((a) => !link.ipv4.includes(a) && !link.ipv6.includes(a))) {
       ip(`${nic} left OVS: its address ${addr} back`, 'address', 'add', addr, 'dev', nic);
     }
-  }
-  for (const nic of restore.down) {
-    if (kernel.links.get(nic)?.up && !nics.has(nic)) ip(`${nic} left OVS: down again, as it was`, 'link', 'set', 'dev', nic, 'down');
   }
   for (const [nic, addrs] of nicAddressesToFlush(desired, kernel)) {
     ip(`${nic} is taken by OVS: its addresses ${addrs.join(', ')} removed`, 'address', 'flush', 'dev', nic, 'scope', 'global');
@@ -205,7 +206,8 @@ export function renderLinks(plan: LinkPlan): string[] {
   ];
 }
 
-export async function applyLinks(paths: HostPaths, dhcp: DhcpSettings, plan: LinkPlan, timeoutS: number): Promise<void> {
+/** Returns the DHCP clients it started. */
+export async function applyLinks(paths: HostPaths, dhcp: DhcpSettings, plan: LinkPlan, timeoutS: number): Promise<DhcpRun[]> {
   for (const { run } of plan.dhcpStop) await stopDhcp(paths, run);
   for (const s of plan.sysctls) {
     try {
@@ -219,6 +221,7 @@ export async function applyLinks(paths: HostPaths, dhcp: DhcpSettings, plan: Lin
   const started = await Promise.allSettled(plan.dhcpStart.map((s) => startDhcp(paths, dhcp, s)));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason instanceof HookError ? failed.reason : new HostError('dhcp', String(failed.reason));
+  return started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 }
 
 async function applyIpBatch(commands: Command[], timeoutS: number): Promise<void> {

@@ -51,7 +51,7 @@ function dhcpClient(sb: Sandbox, dev: string, family = 4): { pid: number; client
 
 function pidRunsFor(pid: number, dev: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dev);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0\s]+/).includes(dev);
   } catch {
     return false;
   }

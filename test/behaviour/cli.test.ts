@@ -30,7 +30,7 @@ t.test('plan prints what a request would do and changes nothing', async (t) => {
   t.ok(out.includes('ovs-vsctl del-br red   # network red removed'));
   t.ok(out.includes('ip address add 10.30.0.1/24 dev green   # network green: address 10.30.0.1/24'), 'the ip part too');
   t.ok(out.includes('running config: nets/blue, nets/red (removed), nets/green'), 'the running config entries');
-  t.equal(out.at(-1), 'ifcfg files: ifcfg-blue, ifcfg-eth2, ifcfg-green, ifcfg-ovsbr-eth2, ifcfg-red (removed)',
+  t.equal(out.at(-1), 'ifcfg files: ifcfg-eth2, ifcfg-blue, ifcfg-green, ifcfg-red (removed)',
     'the ifcfg files that change');
   t.equal(await sb.hostOvs.nextCfg(), cfg, 'no transaction');
   t.same(await hostState(sb), before, 'nothing changed');
