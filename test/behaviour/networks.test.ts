@@ -88,7 +88,7 @@ t.test('idempotence: the same request twice writes nothing the second time', asy
   t.equal(await sb.hostOvs.nextCfg(), cfg, 'next_cfg unchanged');
   t.equal(await sb.hostOvs.snapshot(), db, 'OVS DB unchanged');
   t.same(await sb.files(), files, 'files unchanged');
-  t.match(r.stderr, /nothing to change: OVS, links and running config already match the request/);
+  t.match(r.stderr, /nothing to change: OVS, links and files already match the request/);
 });
 
 t.test('removal returns the OVS DB and the files to their earlier content', async (t) => {
