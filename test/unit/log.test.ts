@@ -37,6 +37,12 @@ function tick(ms = 5): void {
   while (Date.now() < until);
 }
 
+async function until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
+  for (const started = Date.now(); !done(); await sleep(10)) {
+    if (Date.now() - started > timeoutMs) throw new Error('timed out waiting');
+  }
+}
+
 // first: nothing may have loaded winston yet
 t.test('a Log that logs nothing loads no winston and writes no file', async (t) => {
   const file = join(dir, 'quiet', 'var', 'log', 'ovs-hook.log');
@@ -53,7 +59,8 @@ t.test('a Log that logs writes every line in order, timestamped when logged', as
   const log = createLog(file, 'after_get_caps');
   // logged before winston is loaded (it loads asynchronously): queued with their own time
   const windows = [timed(() => log.info('first')), (tick(), timed(() => log.warn('second'))), (tick(), timed(() => log.error('third')))];
-  await sleep(50);
+  // once the queued lines are in the file, winston is there and takes the next line at once
+  await until(() => existsSync(file) && readFileSync(file, 'utf8').includes(' info: first\n'));
   t.ok(winstonLoaded(), 'winston was loaded by the first line');
   windows.push(timed(() => log.info('fourth, winston loaded')));
   await log.close();
