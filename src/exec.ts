@@ -1,5 +1,4 @@
 /** The one way the hook runs host commands: an argument array, never a shell, always bounded in time. */
-import { execa } from 'execa';
 
 export interface CommandResult {
   exitCode: number;
@@ -15,6 +14,9 @@ export async function run(
   args: readonly string[],
   opts: { input?: string; timeoutMs: number },
 ): Promise<CommandResult> {
+  // loaded on the first command, not at start-up: execa (with node:child_process and its signal
+  // tables) was a tenth of the start-up of the report hooks, which usually run no command
+  const { execa } = await import('execa');
   const result = await execa(file, args, {
     reject: false,
     input: opts.input,
