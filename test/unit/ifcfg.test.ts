@@ -3,12 +3,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { buildDesired, type DesiredState, type HostFacts } from '../../src/desired.js';
+import type { DesiredState, HostFacts } from '../../src/desired.js';
 import { InvalidRequest } from '../../src/errors.js';
 import {
   IFCFG_HEADER, ifcfgChanges, isHookIfcfg, readIfcfgDir, renderIfcfg, shellValue,
 } from '../../src/ifcfg.js';
 import type { Attrs } from '../../src/model.js';
+import { desiredOn } from './fixtures/desired.js';
 
 const OVS = { ovs: 'true' };
 const HOST: HostFacts = {
@@ -19,14 +20,7 @@ const HOST: HostFacts = {
 const tmp = mkdtempSync(join(tmpdir(), 'vho-ifcfg-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The whole desired OVS configuration (networks and bonds), as buildDesired makes it. */
-function desired(nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState {
-  return buildDesired(
-    { networks: new Map(), bonds: new Map() },
-    { networks: new Map(Object.entries(nets)), bonds: new Map(Object.entries(bonds)) },
-    HOST,
-  ).desired;
-}
+const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(HOST, nets, bonds);
 
 let fileNo = 0;
 function writeTmp(content: string): string {

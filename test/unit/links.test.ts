@@ -1,22 +1,17 @@
 import t from 'tap';
-import { buildDesired, type DesiredState } from '../../src/desired.js';
+import type { DesiredState } from '../../src/desired.js';
 import type { DhcpRun } from '../../src/dhcp.js';
 import type { Ipv6Conf, KernelLink, KernelState } from '../../src/kernel.js';
 import { planLinks, renderLinks, type LinkPlan } from '../../src/links.js';
 import type { MtuRestore } from '../../src/planner.js';
 import type { Attrs } from '../../src/model.js';
+import { desiredOn } from './fixtures/desired.js';
 
 const OVS = { ovs: 'true' };
 const BOND0 = { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' };
 
-function desired(nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState {
-  const host = { links: new Set(['eth0', 'eth1', 'eth2', 'eth3']), foreignOvs: new Set<string>(), ownDevices: new Set<string>() };
-  return buildDesired(
-    { networks: new Map(), bonds: new Map() },
-    { networks: new Map(Object.entries(nets)), bonds: new Map(Object.entries(bonds)) },
-    host,
-  ).desired;
-}
+const LINKS_HOST = { links: new Set(['eth0', 'eth1', 'eth2', 'eth3']), foreignOvs: new Set<string>(), ownDevices: new Set<string>() };
+const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(LINKS_HOST, nets, bonds);
 
 /** Kernel links written as name -> [up, mtu, ...ipv4]; all up with MTU 1500 unless said otherwise. */
 function kernel(links: Record<string, readonly [boolean, number, ...string[]]>, defaultRoute?: KernelState['defaultRoute']): KernelState {

@@ -1,9 +1,10 @@
 import t, { type Test } from 'tap';
-import { buildDesired, type DesiredState, type HostFacts } from '../../src/desired.js';
+import type { DesiredState, HostFacts } from '../../src/desired.js';
 import type { Attrs } from '../../src/model.js';
 import { ORIG_MTU_KEY, type OvsState, type Role } from '../../src/ovs-state.js';
 import { planTransaction, type TransactionPlan } from '../../src/planner.js';
 import type { Command } from '../../src/vsctl.js';
+import { desiredOn } from './fixtures/desired.js';
 
 const OVS = { ovs: 'true' };
 const MARK = (role: Role) => `external_ids:vdsm-hook-ovs=${role}`;
@@ -15,14 +16,7 @@ const HOST: HostFacts = {
 const KERNEL_MTU = new Map([['eth1', 1500], ['eth2', 1500], ['eth3', 1500], ['eth4', 1500], ['eth5', 1500]]);
 const plans: TransactionPlan[] = [];
 
-/** The whole desired OVS configuration (networks and bonds), as buildDesired makes it. */
-function desired(nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState {
-  return buildDesired(
-    { networks: new Map(), bonds: new Map() },
-    { networks: new Map(Object.entries(nets)), bonds: new Map(Object.entries(bonds)) },
-    HOST,
-  ).desired;
-}
+const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(HOST, nets, bonds);
 
 type Row =
   | { bridge: string; role?: Role; dp?: string; stp?: boolean }
