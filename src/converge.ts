@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDesired, type DesiredState } from './desired.js';
+import { buildDesired, ovsNics, type DesiredState } from './desired.js';
 import { OvsError } from './errors.js';
 import { checkpoint } from './fault.js';
 import { applyFileChanges } from './files.js';
@@ -16,13 +16,13 @@ import type { HookContext } from './hook-io.js';
 import { readDhcpClients, type DhcpClients } from './dhcp.js';
 import { readIpv6Confs, readKernelState, type KernelState } from './kernel.js';
 import {
-  applyLinks, linkPlanSize, nicAddressesToFlush, nicsDown, NO_RESTORE, ovsNics, planLinks, renderLinks,
+  applyLinks, linkPlanSize, nicAddressesToFlush, nicsDown, NO_RESTORE, planLinks, renderLinks,
   type LinkPlan, type LinkRestore,
 } from './links.js';
 import { ifcfgChanges, readIfcfgDir, renderIfcfg } from './ifcfg.js';
 import { planResolvConf, readHostFile, type ResolvPlan } from './resolv.js';
 import type { SnapshotInput } from './snapshot.js';
-import { planTransaction, type TransactionPlan } from './planner.js';
+import { originalMtu, planTransaction, type TransactionPlan } from './planner.js';
 import { foreignNames, readOvsState, type OvsState } from './ovs-state.js';
 import type { HostPaths } from './paths.js';
 import type { OvsRequest } from './request.js';
@@ -80,11 +80,12 @@ export function makePlan(
     foreignOvs: foreignNames(ovs),
     ownDevices: ownDevices(ovs),
   });
-  const transaction = planTransaction(desired, ovs, kernelMtus(kernel), datapathType);
+  const mtus = kernelMtus(kernel);
+  const transaction = planTransaction(desired, ovs, mtus, datapathType);
   const restore = { ...earlier, mtu: transaction.restoreMtu };
   const origMtu = new Map<string, number>();
   for (const nic of ovsNics(desired)) {
-    const mtu = ovs.interfaces.get(nic)?.origMtu ?? kernel.links.get(nic)?.mtu;
+    const mtu = originalMtu(ovs, mtus, nic);
     if (mtu !== undefined) origMtu.set(nic, mtu);
   }
   const ifcfg = renderIfcfg({ desired, datapathType, origMtu });

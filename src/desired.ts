@@ -4,7 +4,7 @@
  */
 import { InvalidRequest } from './errors.js';
 import {
-  bondIsOvs, networkIsOvs, parseBond, parseNetwork,
+  bondIsOvs, DEFAULT_MTU, networkIsOvs, parseBond, parseNetwork,
   type Attrs, type BondDef, type NetworkDef, type Uplink,
 } from './model.js';
 import type { OvsRequest } from './request.js';
@@ -30,6 +30,21 @@ export interface HostFacts {
   foreignOvs: ReadonlySet<string>;
   /** names of kernel devices the hook itself created (network and bridge devices) */
   ownDevices: ReadonlySet<string>;
+}
+
+/** The NICs OVS holds in a desired state: NIC uplinks and bond slaves. */
+export function ovsNics(desired: DesiredState): string[] {
+  return [...desired.bridges.values()].flatMap((b) =>
+    b.uplink.kind === 'nic' ? [b.uplink.name] : desired.bonds.get(b.uplink.name)!.nics);
+}
+
+/** An uplink carries the largest MTU of its networks (the default without any), for the planner and the ifcfg files alike. */
+export function uplinkMtus(desired: DesiredState): (uplink: string) => number {
+  const mtus = new Map<string, number>();
+  for (const net of desired.networks.values()) {
+    mtus.set(net.uplink.name, Math.max(mtus.get(net.uplink.name) ?? 0, net.mtu));
+  }
+  return (uplink) => mtus.get(uplink) ?? DEFAULT_MTU;
 }
 
 export function defaultBridgeName(uplink: string): string {

@@ -12,10 +12,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DesiredState } from './desired.js';
+import { uplinkMtus, type DesiredState } from './desired.js';
 import { InvalidRequest } from './errors.js';
 import type { FileChange } from './files.js';
-import { DEFAULT_MTU, type NetworkDef } from './model.js';
+import type { NetworkDef } from './model.js';
 import { ORIG_MTU_KEY, OWNER_KEY, type Role } from './ovs-state.js';
 
 /** Files starting with this line are the hook's; any other wording after it is still ours (cf. VDSM's signature). */
@@ -44,11 +44,7 @@ export function renderIfcfg({ desired, datapathType, origMtu }: IfcfgInput): Map
     if (files.has(device)) throw new Error(`ifcfg: ${device} would get two files`);
     files.set(device, render(device, ovsKeys, rest));
   };
-  // the uplink carries the largest MTU of its networks, as the planner requests it
-  const uplinkMtu = new Map<string, number>();
-  for (const net of desired.networks.values()) {
-    uplinkMtu.set(net.uplink.name, Math.max(uplinkMtu.get(net.uplink.name) ?? 0, net.mtu));
-  }
+  const uplinkMtu = uplinkMtus(desired);
   const nicIface = (nic: string, role: Role, mtu: number): string[] => {
     const orig = origMtu.get(nic);
     const origKey = orig === undefined ? [] : [`external_ids:${ORIG_MTU_KEY}=${orig}`];
@@ -68,7 +64,7 @@ export function renderIfcfg({ desired, datapathType, origMtu }: IfcfgInput): Map
         ['set', 'Interface', br, mark('bridge')],
       )],
     ]);
-    const mtu = uplinkMtu.get(bridge.uplink.name) ?? DEFAULT_MTU;
+    const mtu = uplinkMtu(bridge.uplink.name);
     if (bridge.uplink.kind === 'nic') {
       const nic = splitSafe(`nic '${bridge.uplink.name}'`, bridge.uplink.name);
       add(nic, [['DEVICETYPE', 'ovs'], ['TYPE', 'OVSPort'], ['OVS_BRIDGE', br]], [

@@ -6,7 +6,7 @@
  * Applied as: stop clients, sysctls, ONE `ip -batch`, start clients.
  */
 import { writeFileSync } from 'node:fs';
-import type { DesiredState } from './desired.js';
+import { ovsNics, type DesiredState } from './desired.js';
 import { HookError, HostError } from './errors.js';
 import { firstLine, run } from './exec.js';
 import { dhcpKey, startDhcp, stopDhcp, type DhcpClients, type DhcpFamily, type DhcpRun, type DhcpSettings, type DhcpStartRequest } from './dhcp.js';
@@ -39,12 +39,6 @@ export interface LinkRestore {
 }
 
 export const NO_RESTORE: LinkRestore = { mtu: [], addresses: new Map(), down: [] };
-
-/** The NICs OVS holds in the desired state (uplinks and bond slaves). */
-export function ovsNics(desired: DesiredState): string[] {
-  return [...desired.bridges.values()].flatMap((b) =>
-    b.uplink.kind === 'nic' ? [b.uplink.name] : desired.bonds.get(b.uplink.name)!.nics);
-}
 
 /** Addresses on NICs OVS holds: flushed, as VDSM does, so that no address stays on both a NIC and a network. */
 export function nicAddressesToFlush(desired: DesiredState, kernel: KernelState): Map<string, string[]> {

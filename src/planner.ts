@@ -4,8 +4,8 @@
  * names objects the hook owns; removals come first so that a device can
  * move (NIC -> bond, bridge -> bridge) within the same transaction.
  */
-import type { DesiredState } from './desired.js';
-import { DEFAULT_MTU, type BondDef, type NetworkDef, type Uplink } from './model.js';
+import { ovsNics, uplinkMtus, type DesiredState } from './desired.js';
+import type { BondDef, NetworkDef, Uplink } from './model.js';
 import { ORIG_MTU_KEY, OWNER_KEY, type OvsPort, type OvsState, type Role } from './ovs-state.js';
 import type { Command } from './vsctl.js';
 
@@ -21,6 +21,11 @@ export interface TransactionPlan {
 }
 
 const mark = (role: Role): string => `external_ids:${OWNER_KEY}=${role}`;
+
+/** The MTU a NIC had before OVS took it: as recorded on its row, else the kernel's now (it is about to be taken). */
+export function originalMtu(observed: OvsState, kernelMtu: ReadonlyMap<string, number>, dev: string): number | undefined {
+  return observed.interfaces.get(dev)?.origMtu ?? kernelMtu.get(dev);
+}
 
 export function planTransaction(
   desired: DesiredState,
@@ -73,13 +78,9 @@ export function planTransaction(
   }
 
   // 2. bridges and their uplinks
-  const uplinkMtu = new Map<string, number>();
-  for (const net of desired.networks.values()) {
-    uplinkMtu.set(net.uplink.name, Math.max(uplinkMtu.get(net.uplink.name) ?? 0, net.mtu));
-  }
-  const mtuOf = (uplink: string): number => uplinkMtu.get(uplink) ?? DEFAULT_MTU;
+  const mtuOf = uplinkMtus(desired);
   const origMtu = (dev: string): string[] => {
-    const orig = observed.interfaces.get(dev)?.origMtu ?? kernelMtu.get(dev);
+    const orig = originalMtu(observed, kernelMtu, dev);
     return orig === undefined ? [] : [`external_ids:${ORIG_MTU_KEY}=${orig}`];
   };
   const uplinkIface = (dev: string, role: Role, mtu: number): string[] =>
@@ -166,11 +167,7 @@ export function planTransaction(
   }
 
   // 4. uplinks that leave OVS altogether get their own MTU back
-  const stillUplinks = new Set<string>();
-  for (const b of desired.bridges.values()) {
-    if (b.uplink.kind === 'nic') stillUplinks.add(b.uplink.name);
-    else for (const nic of desired.bonds.get(b.uplink.name)!.nics) stillUplinks.add(nic);
-  }
+  const stillUplinks = new Set(ovsNics(desired));
   const restoreMtu = owned(observed.interfaces, 'uplink', 'slave')
     .filter((i) => !stillUplinks.has(i.name) && i.origMtu !== undefined)
     .map((i) => ({ dev: i.name, mtu: i.origMtu! }));
