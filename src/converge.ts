@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDesired, ovsNics, type DesiredState } from './desired.js';
+import { buildDesired, ovsNics, type DesiredState, type HostFacts } from './desired.js';
 import { OvsError } from './errors.js';
 import { checkpoint } from './fault.js';
 import { applyFileChanges } from './files.js';
@@ -20,7 +20,7 @@ import {
   type LinkPlan, type LinkRestore,
 } from './links.js';
 import { ifcfgChanges, readIfcfgDir, renderIfcfg } from './ifcfg.js';
-import { planResolvConf, readHostFile, type ResolvPlan } from './resolv.js';
+import { planResolvConf, type ResolvPlan } from './resolv.js';
 import type { SnapshotInput } from './snapshot.js';
 import { originalMtu, planTransaction, type TransactionPlan } from './planner.js';
 import { foreignNames, readOvsState, type OvsState } from './ovs-state.js';
@@ -75,11 +75,7 @@ export function makePlan(
   earlier: Pick<LinkRestore, 'addresses' | 'down'> = NO_RESTORE,
 ): Plan {
   const { running, ovs, kernel } = observed;
-  const { desired, changes } = buildDesired(running, request, {
-    links: new Set(kernel.links.keys()),
-    foreignOvs: foreignNames(ovs),
-    ownDevices: ownDevices(ovs),
-  });
+  const { desired, changes } = buildDesired(running, request, hostFacts(observed));
   const mtus = kernelMtus(kernel);
   const transaction = planTransaction(desired, ovs, mtus, datapathType);
   const restore = { ...earlier, mtu: transaction.restoreMtu };
@@ -111,13 +107,13 @@ export function isNoop(plan: Plan): boolean {
 
 /** What the snapshot must keep beyond running config entries: flushed NIC addresses, rewritten host files. */
 export function snapshotInput(plan: Plan, deferred: SnapshotInput['deferred'] = []): SnapshotInput {
-  const { write } = plan.resolv;
+  const { write, was = null } = plan.resolv;
   return {
     deferred,
     changes: plan.changes,
     flushed: plan.flushed,
     broughtUp: plan.broughtUp,
-    hostFiles: write ? [{ path: write.path, content: readHostFile(write.path) }] : [],
+    hostFiles: write ? [{ path: write.path, content: was }] : [],
   };
 }
 
@@ -213,8 +209,13 @@ function networkDevices(state: OvsState): string[] {
   return [...state.interfaces.values()].filter((i) => i.role === 'network').map((i) => i.name);
 }
 
+/** What validation needs to know of the host, from what was observed. */
+export function hostFacts({ ovs, kernel }: Pick<Observed, 'ovs' | 'kernel'>): HostFacts {
+  return { links: new Set(kernel.links.keys()), foreignOvs: foreignNames(ovs), ownDevices: ownDevices(ovs) };
+}
+
 /** Kernel devices that are the hook's own OVS internal ports (networks, bridges). */
-export function ownDevices(state: OvsState): Set<string> {
+function ownDevices(state: OvsState): Set<string> {
   return new Set(
     [...state.interfaces.values()].filter((i) => i.role === 'network' || i.role === 'bridge').map((i) => i.name),
   );

@@ -110,7 +110,6 @@ export function isEmpty(ovs: OvsRequest): boolean {
   return ovs.networks.size === 0 && ovs.bonds.size === 0;
 }
 
-
 /** "networks [a, b], bonds [bond0]", for the log and the CLI. */
 export function describeEntries(networks: Iterable<string>, bonds: Iterable<string>): string {
   return `networks [${[...networks].join(', ')}], bonds [${[...bonds].join(', ')}]`;

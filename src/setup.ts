@@ -4,14 +4,13 @@
  * -> apply (one ovs-vsctl transaction, links, files) -> hand the rest to
  * VDSM. A failure after the snapshot rolls the host back before exit 2.
  */
-import { applyPlan, isNoop, makePlan, observe, ownDevices, snapshotInput, type Observed } from './converge.js';
+import { applyPlan, hostFacts, isNoop, makePlan, observe, snapshotInput, type Observed } from './converge.js';
 import { buildDesired } from './desired.js';
 import { describe, HookError, withNote } from './errors.js';
 import { checkpoint } from './fault.js';
 import type { HookContext } from './hook-io.js';
 import { withHookLock } from './lock.js';
 import type { Attrs } from './model.js';
-import { foreignNames } from './ovs-state.js';
 import { rollback, settlePending } from './pending.js';
 import { describeEntries, isEmpty, parseSetupPayload, splitRequest, type OvsRequest, type SetupRequest } from './request.js';
 import { readRunningConfig, type EntryChange, type RunningConfig } from './running-config.js';
@@ -64,12 +63,13 @@ export async function applyChange(
   const change = describeEntries(request.networks.keys(), request.bonds.keys());
   log.info(`OVS part: ${change}`);
   const plan = makePlan(paths, observed, request, config.datapathType);
+  const snap = takeSnapshot(observed.running, snapshotInput(plan, deferred), change);
   if (isNoop(plan)) {
     log.info('nothing to change: OVS, links and files already match the request');
-    if (deferred.length) writeSnapshot(paths, { ...takeSnapshot(observed.running, snapshotInput(plan, deferred), change), phase: 'applied' });
+    // nothing to roll back, but the deferred entries wait for VDSM's outcome
+    if (deferred.length) writeSnapshot(paths, { ...snap, phase: 'applied' });
     return;
   }
-  const snap = takeSnapshot(observed.running, snapshotInput(plan, deferred), change);
   writeSnapshot(paths, snap);
   try {
     await applyPlan(ctx, vsctl, plan);
@@ -86,9 +86,10 @@ export async function applyChange(
  * and VLAN devices gone. Nothing is built for it before VDSM has done that.
  */
 function checkMovesToOvs(observed: Observed, request: OvsRequest, toOvs: Map<string, Attrs>): void {
-  const { running, ovs, kernel } = observed;
+  const { running } = observed;
   const networks = new Map(running.networks);
-  const links = new Set(kernel.links.keys());
+  const host = hostFacts(observed);
+  const links = new Set(host.links);
   for (const name of toOvs.keys()) {
     const old = networks.get(name)!;
     networks.delete(name);
@@ -97,7 +98,7 @@ function checkMovesToOvs(observed: Observed, request: OvsRequest, toOvs: Map<str
   }
   const after: RunningConfig = { networks, bonds: running.bonds };
   const all: OvsRequest = { networks: new Map([...request.networks, ...toOvs]), bonds: request.bonds };
-  buildDesired(after, all, { links, foreignOvs: foreignNames(ovs), ownDevices: ownDevices(ovs) });
+  buildDesired(after, all, { ...host, links });
 }
 
 /** Applying failed half-way: back to the snapshot, and the error says how that went. */
