@@ -14,7 +14,8 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # --- system packages ---------------------------------------------------------
-packages=(openvswitch-switch iputils-ping rpm dnsmasq-base iproute2 sudo)
+# isc-dhcp-client and dhcpcd-base: the DHCP clients the hook chooses between (the tests run both)
+packages=(openvswitch-switch iputils-ping rpm dnsmasq-base iproute2 sudo isc-dhcp-client dhcpcd-base)
 missing=()
 for pkg in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)

@@ -18,6 +18,8 @@ const cases: { what: string; payload: unknown; raw?: string; error: RegExp }[] =
     error: /^network 'x': nic: eth9 does not exist on this host$/ },
   { what: 'name too long', payload: setup({ 'a-very-long-name1': ovsNet({ nic: 'eth1' }) }),
     error: /^network 'a-very-long-name1': name: .* is longer than 15 characters$/ },
+  { what: 'name ifup-ovs would expand as a file pattern', payload: setup({ 'net*': ovsNet({ nic: 'eth1' }) }),
+    error: /^network 'net\*': net\* cannot be written to an ifcfg file: ifup-ovs would expand its \*, \?, \[ or \\ as a file pattern$/ },
   { what: 'name with a slash', payload: setup({ 'a/b': ovsNet({ nic: 'eth1' }) }),
     error: /^network 'a\/b': name: .* contains "\/", ":" or whitespace$/ },
   { what: 'same uplink and VLAN as an existing network', payload: setup({ y: ovsNet({ nic: 'eth1', vlan: 100 }) }),
