@@ -159,7 +159,7 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
     bridge = named;
   }
 
-  const def: NetworkDef = { name, uplink, vlan, bridged, stp, mtu, defaultRoute, ...ip, attrs };
+  const def: NetworkDef = Object.assign({ name, uplink, vlan, bridged, stp, mtu, defaultRoute, attrs }, ip);
   if (bridge) def.bridge = bridge;
   return def;
 }
