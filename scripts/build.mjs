@@ -18,7 +18,8 @@ const options = {
   target: 'node20',
   // CommonJS: an extension-less file outside any package is CommonJS to every Node 20
   format: 'cjs',
-  minify: true,
+  // VHO_READABLE=1: unminified, for CPU profiles with function names
+  minify: process.env.VHO_READABLE !== '1',
   legalComments: 'none',
   write: false,
   logLevel: 'warning',
