@@ -38,13 +38,17 @@ export interface Observed {
 
 export const NO_REQUEST: OvsRequest = { networks: new Map(), bonds: new Map() };
 
-/** OVS and the kernel read once each, side by side; the running config as read already, or now. */
+/**
+ * OVS and the kernel read once each, side by side; the running config as read
+ * already, or now. The probe of a transaction that may follow runs beside them.
+ */
 export async function observe(
   paths: HostPaths,
   vsctl: Vsctl,
   timeoutS: number,
   running: RunningConfig = readRunningConfig(paths),
 ): Promise<Observed> {
+  vsctl.probeAhead();
   const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS)]);
   return { running, ovs, kernel: readIpv6Confs(kernel, networkDevices(ovs)), dhcp: readDhcpClients(paths) };
 }
@@ -144,8 +148,8 @@ export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsct
     await transactOrConverged(vsctl, commands, async () => replan(await readOvsState(vsctl)).length === 0, log);
   }
   checkpoint('links');
-  // devices the transaction created exist only now
-  const links = commands.length === 0
+  // devices the transaction created (or whose MTU or datapath it set) exist so only now
+  const links = commands.every(keepsKernelDevices)
     ? plan.links
     : planLinks(plan.desired, readIpv6Confs(await readKernelState(config.timeout), plan.desired.networks.keys()), plan.observed.dhcp, plan.restore);
   if (linkPlanSize(links) === 0) log.info('links: no changes');
@@ -186,6 +190,11 @@ async function transactOrConverged(
     if (!(await converged().catch(() => false))) throw err;
     log.warn(`${err.line}; the OVS database holds the requested state all the same, carrying on`);
   }
+}
+
+/** VLAN tags, bond modes, STP and marks: OVS columns that create, remove or change no kernel device. */
+function keepsKernelDevices({ args: [verb, table, ...rest] }: Command): boolean {
+  return verb === 'set' && (table === 'Port' || (table === 'Bridge' && !rest.some((a) => a.startsWith('datapath_type='))));
 }
 
 function kernelMtus(kernel: KernelState): Map<string, number> {

@@ -41,6 +41,19 @@ export class Vsctl {
     return result.stdout;
   }
 
+  /** A probe started ahead of the transaction it guards (probeAhead), answered when that transaction starts. */
+  private earlyProbe: Promise<void> | undefined;
+
+  /**
+   * Starts the probe of the next transaction now, beside the reads, so that
+   * it does not add its own round trip; the transaction waits for its answer.
+   */
+  probeAhead(): void {
+    const probe = this.probe();
+    probe.catch(() => undefined); // its failure is the transaction's, if one comes
+    this.earlyProbe = probe;
+  }
+
   /**
    * Without a live ovs-vswitchd, ovs-vsctl would commit a transaction to the
    * DB and then time out waiting for it: ask it before writing anything.
@@ -55,7 +68,9 @@ export class Vsctl {
   /** All commands as ONE transaction: OVS applies all of them or none. */
   async transact(commands: Command[]): Promise<void> {
     if (commands.length === 0) return;
-    await this.probe();
+    const probe = this.earlyProbe ?? this.probe();
+    this.earlyProbe = undefined;
+    await probe;
     await this.call(commands.flatMap((c) => ['--', ...c.args]), 'transaction');
   }
 
