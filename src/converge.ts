@@ -158,15 +158,15 @@ export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsct
     log.info(`network ${run.dev}: DHCPv${run.family} client ${run.client} runs (pid ${run.pid})`);
   }
   checkpoint('save');
-  applyFileChanges(plan.entries.files);
+  await applyFileChanges(plan.entries.files);
   const saved = plan.entries.labels;
   log.info(saved.length ? `running config saved: ${saved.join(', ')}` : 'running config: no changes');
-  applyFileChanges(plan.ifcfg.files);
+  await applyFileChanges(plan.ifcfg.files);
   if (plan.ifcfg.labels.length) log.info(`ifcfg files (${bootPersistence(paths)}): ${plan.ifcfg.labels.join(', ')}`);
   for (const dev of plan.ifcfg.foreign) log.warn(foreignIfcfgLine(dev));
   if (plan.resolv.skipped) log.warn(plan.resolv.skipped);
   if (plan.resolv.write) {
-    applyFileChanges([plan.resolv.write]);
+    await applyFileChanges([plan.resolv.write]);
     log.info(`${plan.resolv.write.path}: nameservers written`);
   }
 }

@@ -110,7 +110,7 @@ export async function startDhcp(paths: HostPaths, settings: DhcpSettings, start:
   if (client.name === 'dhclient') {
     // no routers asked for unless the network has the default route; no name servers ever (nameservers does that)
     const request = family === 4 ? `request subnet-mask, broadcast-address${defaultRoute ? ', routers' : ''};\n` : 'request;\n';
-    applyFileChanges([{ path: `${base}.conf`, content: `timeout ${settings.timeout};\n${request}` }]);
+    await applyFileChanges([{ path: `${base}.conf`, content: `timeout ${settings.timeout};\n${request}` }]);
     pidFile = `${base}.pid`;
     args = [`-${family}`, blocking ? '-1' : '-nw', '-pf', pidFile, '-lf', `${base}.leases`, '-cf', `${base}.conf`, dev];
   } else {
@@ -120,9 +120,9 @@ export async function startDhcp(paths: HostPaths, settings: DhcpSettings, start:
     pidFile = printed.stdout.trim();
   }
   const result = await run(client.file, args, { timeoutMs: (settings.timeout + 10) * 1000 });
-  const forget = (): void => applyFileChanges(FILES.map((ext) => ({ path: `${base}${ext}`, content: null })));
+  const forget = (): Promise<void> => applyFileChanges(FILES.map((ext) => ({ path: `${base}${ext}`, content: null })));
   if (result.exitCode !== 0) {
-    forget();
+    await forget();
     const what = blocking ? `no DHCPv${family} lease on ${dev} within ${settings.timeout} s` : `the DHCPv${family} client for ${dev} did not start`;
     throw new HostError(subject, `bootproto: ${what} (${client.name} exited with ${result.exitCode}${
       firstLine(result.stderr) ? `: ${firstLine(result.stderr)}` : ''})`);
@@ -130,11 +130,11 @@ export async function startDhcp(paths: HostPaths, settings: DhcpSettings, start:
   // the client forks: its pid file may appear a moment after the parent exits
   const pid = await waitForPid(pidFile, client.name, dev);
   if (pid === undefined) {
-    forget();
+    await forget();
     throw new HostError(subject, `bootproto: the ${client.name} for ${dev} exited at once`);
   }
   const rec = { dev, family, client: client.name, pid, defaultRoute };
-  applyFileChanges([{ path: `${base}.json`, content: `${JSON.stringify(rec)}\n`, mode: 0o600 }]);
+  await applyFileChanges([{ path: `${base}.json`, content: `${JSON.stringify(rec)}\n`, mode: 0o600 }]);
   return { ...rec, alive: true };
 }
 
@@ -163,5 +163,5 @@ export async function stopDhcp(paths: HostPaths, client: DhcpRun): Promise<void>
     if (!gone()) signal('SIGKILL');
   }
   const base = join(paths.dhcpDir, dhcpKey(client.dev, client.family));
-  applyFileChanges(FILES.map((ext) => ({ path: `${base}${ext}`, content: null })));
+  await applyFileChanges(FILES.map((ext) => ({ path: `${base}${ext}`, content: null })));
 }

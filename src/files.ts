@@ -1,6 +1,6 @@
 /** File writes that never leave a half-written file behind. */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** A file to write (content) or to remove (null). */
 export interface FileChange {
@@ -12,39 +12,52 @@ export interface FileChange {
 /**
  * Each written file is complete on disk before it replaces the old one
  * (temp file, fsync, rename); then each directory is fsynced once, so that
- * the renames and removals themselves survive a crash.
+ * the renames and removals themselves survive a crash. The files are written
+ * side by side: a change of hundreds of networks rewrites hundreds of ifcfg
+ * files, and fsyncs in flight together share the file system's journal
+ * commits. Every file is attempted; the first failure is thrown after all.
  */
-export function applyFileChanges(changes: FileChange[]): void {
-  const dirs = new Set<string>();
-  for (const { path, content, mode = 0o644 } of changes) {
-    const dir = dirname(path);
-    dirs.add(dir);
-    if (content === null) {
-      rmSync(path, { force: true });
-      continue;
-    }
-    mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.${process.pid}.tmp`);
-    const fd = openSync(tmp, 'w', mode);
+export async function applyFileChanges(changes: FileChange[]): Promise<void> {
+  const dirs = new Set(changes.map((c) => dirname(c.path)));
+  const written = new Set(changes.filter((c) => c.content !== null).map((c) => dirname(c.path)));
+  await Promise.all([...written].map((dir) => mkdir(dir, { recursive: true })));
+  throwFirst(await Promise.allSettled(changes.map(applyOne)));
+  throwFirst(await Promise.allSettled([...dirs].map(syncDir)));
+}
+
+async function applyOne({ path, content, mode = 0o644 }: FileChange): Promise<void> {
+  if (content === null) return rm(path, { force: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const file = await open(tmp, 'w', mode);
     try {
-      writeSync(fd, content);
-      fsyncSync(fd);
+      await file.writeFile(content);
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    renameSync(tmp, path);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
   }
-  for (const dir of dirs) {
-    let fd: number;
-    try {
-      fd = openSync(dir, 'r');
-    } catch {
-      continue; // a removal in a directory that does not exist
-    }
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+  } catch {
+    return; // a removal in a directory that does not exist
   }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function throwFirst(results: PromiseSettledResult<unknown>[]): void {
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -40,11 +40,11 @@ export async function settlePending(ctx: HookContext, vsctl: Vsctl, outcome: Out
     await rollback(ctx, vsctl, snap, 'VDSM reported that setupNetworks failed');
     if (snap.deferred.length) log.warn(`${moving}: not built, VDSM keeps their Linux bridges`);
   } else if (outcome === 'succeeded') {
-    dropSnapshot(paths);
+    await dropSnapshot(paths);
     log.info(`committed: ${snap.change}`);
     return snap.deferred;
   } else if (outcome === 'new-request') {
-    dropSnapshot(paths);
+    await dropSnapshot(paths);
     log.warn(`${snap.change} (${snap.time}) was applied, but VDSM never reported whether setupNetworks succeeded: kept`);
     if (snap.deferred.length) log.warn(`${moving}: not built, set them up again in the Engine`);
   } else {
@@ -62,7 +62,7 @@ export async function rollback(ctx: HookContext, vsctl: Vsctl, snap: Snapshot, w
   const { paths, config, log } = ctx;
   log.warn(`rolling back ${snap.change} (started ${snap.time}): ${why}`);
   // from here on, no run may take the change as complete
-  if (snap.phase !== 'rolling-back') writeSnapshot(paths, { ...snap, phase: 'rolling-back' });
+  if (snap.phase !== 'rolling-back') await writeSnapshot(paths, { ...snap, phase: 'rolling-back' });
   const observed = await observe(paths, vsctl, config.timeout);
   const planned = makePlan(paths, observed, snapshotRequest(snap), config.datapathType, {
     addresses: new Map(Object.entries(snap.nicAddresses)),
@@ -74,7 +74,7 @@ export async function rollback(ctx: HookContext, vsctl: Vsctl, snap: Snapshot, w
   const changed = !isNoop(plan);
   if (changed) await applyPlan(ctx, vsctl, plan);
   checkpoint('drop');
-  dropSnapshot(paths);
+  await dropSnapshot(paths);
   log.info(changed
     ? `rolled back: the host is in the state before ${snap.change}`
     : `nothing to roll back: the host is already in the state before ${snap.change}`);

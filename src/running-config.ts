@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from './errors.js';
-import { applyFileChanges, type FileChange } from './files.js';
+import type { FileChange } from './files.js';
 import type { Attrs } from './model.js';
 import type { HostPaths } from './paths.js';
 import { isRecord } from './values.js';
@@ -64,11 +64,4 @@ export function entryWrites(paths: HostPaths, changes: EntryChange[]): EntryWrit
     writes.labels.push(`${kind}/${name}${content === null ? ' (removed)' : ''}`);
   }
   return writes;
-}
-
-/** Write (attrs) or delete (null) entries; returns the entries that really changed. */
-export function saveEntries(paths: HostPaths, changes: EntryChange[]): string[] {
-  const writes = entryWrites(paths, changes);
-  applyFileChanges(writes.files);
-  return writes.labels;
 }

@@ -67,14 +67,14 @@ export async function applyChange(
   if (isNoop(plan)) {
     log.info('nothing to change: OVS, links and files already match the request');
     // nothing to roll back, but the deferred entries wait for VDSM's outcome
-    if (deferred.length) writeSnapshot(paths, { ...snap, phase: 'applied' });
+    if (deferred.length) await writeSnapshot(paths, { ...snap, phase: 'applied' });
     return;
   }
-  writeSnapshot(paths, snap);
+  await writeSnapshot(paths, snap);
   try {
     await applyPlan(ctx, vsctl, plan);
     checkpoint('commit');
-    writeSnapshot(paths, { ...snap, phase: 'applied' });
+    await writeSnapshot(paths, { ...snap, phase: 'applied' });
   } catch (err) {
     throw await rollBackFailure(ctx, vsctl, snap, err);
   }

@@ -83,13 +83,13 @@ export function snapshotRequest(snap: Snapshot): OvsRequest {
   return entriesRequest(snap.entries);
 }
 
-export function writeSnapshot(paths: HostPaths, snap: Snapshot): void {
+export function writeSnapshot(paths: HostPaths, snap: Snapshot): Promise<void> {
   // root-only: it holds the host's network definitions
-  applyFileChanges([{ path: paths.snapshot, content: `${JSON.stringify(snap, null, 2)}\n`, mode: 0o600 }]);
+  return applyFileChanges([{ path: paths.snapshot, content: `${JSON.stringify(snap, null, 2)}\n`, mode: 0o600 }]);
 }
 
-export function dropSnapshot(paths: HostPaths): void {
-  applyFileChanges([{ path: paths.snapshot, content: null }]);
+export function dropSnapshot(paths: HostPaths): Promise<void> {
+  return applyFileChanges([{ path: paths.snapshot, content: null }]);
 }
 
 export function readSnapshot(paths: HostPaths): Snapshot | undefined {

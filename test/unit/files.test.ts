@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -9,7 +9,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('applyFileChanges creates missing directories and leaves no temporary file', async (t) => {
   const file = join(dir, 'a/b/entry');
-  applyFileChanges([{ path: file, content: 'one\n' }]);
+  await applyFileChanges([{ path: file, content: 'one\n' }]);
   t.equal(readFileSync(file, 'utf8'), 'one\n');
   t.strictSame(readdirSync(join(dir, 'a/b')), ['entry']);
   t.equal(statSync(file).mode & 0o777, 0o644 & ~process.umask(), 'default mode 0644 (less the umask)');
@@ -19,14 +19,14 @@ t.test('applyFileChanges replaces by rename: a reader never sees a partial file'
   const file = join(dir, 'replace');
   writeFileSync(file, 'old');
   const before = statSync(file).ino;
-  applyFileChanges([{ path: file, content: 'new' }]);
+  await applyFileChanges([{ path: file, content: 'new' }]);
   t.equal(readFileSync(file, 'utf8'), 'new');
   t.not(statSync(file).ino, before, 'a new inode renamed over the old path');
 });
 
 t.test('applyFileChanges honours the mode', async (t) => {
   const file = join(dir, 'secret');
-  applyFileChanges([{ path: file, content: 'x', mode: 0o600 }]);
+  await applyFileChanges([{ path: file, content: 'x', mode: 0o600 }]);
   t.equal(statSync(file).mode & 0o777, 0o600);
 });
 
@@ -34,8 +34,19 @@ t.test('applyFileChanges writes and removes in one go, and does not mind an abse
   const gone = join(dir, 'gone');
   const kept = join(dir, 'sub', 'kept');
   writeFileSync(gone, 'x');
-  applyFileChanges([{ path: gone, content: null }, { path: kept, content: 'k' }, { path: join(dir, 'nodir', 'absent'), content: null }]);
+  await applyFileChanges([{ path: gone, content: null }, { path: kept, content: 'k' }, { path: join(dir, 'nodir', 'absent'), content: null }]);
   t.notOk(existsSync(gone), 'removed');
   t.equal(readFileSync(kept, 'utf8'), 'k', 'written, its directory created');
-  t.doesNotThrow(() => applyFileChanges([{ path: gone, content: null }]), 'removing an absent file is fine');
+  await t.resolves(applyFileChanges([{ path: gone, content: null }]), 'removing an absent file is fine');
+});
+
+t.test('applyFileChanges: one file that cannot be written fails the call, the others are written, no temp file stays', async (t) => {
+  const sub = join(dir, 'many');
+  const blocked = join(sub, 'blocked');
+  mkdirSync(blocked, { recursive: true }); // a directory where a file should go: the rename fails
+  const names = Array.from({ length: 20 }, (_, i) => `f${i}`);
+  const changes = [...names.map((n) => ({ path: join(sub, n), content: n })), { path: blocked, content: 'x' }];
+  await t.rejects(applyFileChanges(changes), { code: 'EISDIR' });
+  for (const n of names) t.equal(readFileSync(join(sub, n), 'utf8'), n, `${n} written`);
+  t.strictSame(readdirSync(sub).sort(), ['blocked', ...names].sort(), 'no temporary file left');
 });

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { HostError } from '../../src/errors.js';
 import { hostPaths, type HostPaths } from '../../src/paths.js';
-import { readRunningConfig, saveEntries } from '../../src/running-config.js';
+import { applyFileChanges } from '../../src/files.js';
+import { entryWrites, readRunningConfig, type EntryChange } from '../../src/running-config.js';
+
+/** As a change saves them: only the entries whose content changes are written. */
+const save = (paths: HostPaths, changes: EntryChange[]): Promise<void> => applyFileChanges(entryWrites(paths, changes).files);
 
 function tempRoot(t: Test): HostPaths {
   const root = mkdtempSync(join(tmpdir(), 'vho-running-'));
@@ -64,11 +68,11 @@ t.test('a broken entry is a host error naming the file', async (t) => {
   t.throws(() => readRunningConfig(paths), HostError, 'a JSON array is not an entry');
 });
 
-t.test('saveEntries writes entries that read back the same, creating the directories', async (t) => {
+t.test('entry writes writes entries that read back the same, creating the directories', async (t) => {
   const paths = tempRoot(t);
   const red = { nic: 'eth1', vlan: 100, custom: { ovs: 'true' } };
   const bond = { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' };
-  saveEntries(paths, [{ kind: 'nets', name: 'red', attrs: red }, { kind: 'bonds', name: 'bond0', attrs: bond }]);
+  await save(paths, [{ kind: 'nets', name: 'red', attrs: red }, { kind: 'bonds', name: 'bond0', attrs: bond }]);
   const cfg = readRunningConfig(paths);
   t.strictSame(cfg.networks.get('red'), red);
   t.strictSame(cfg.bonds.get('bond0'), bond);
@@ -76,35 +80,35 @@ t.test('saveEntries writes entries that read back the same, creating the directo
   t.strictSame(readdirSync(paths.bondsDir), ['bond0']);
 });
 
-t.test('saveEntries replaces a changed entry and removes on null', async (t) => {
+t.test('entry writes replaces a changed entry and removes on null', async (t) => {
   const paths = tempRoot(t);
-  saveEntries(paths, [{ kind: 'nets', name: 'red', attrs: { nic: 'eth1', custom: { ovs: 'true' } } }]);
-  saveEntries(paths, [{ kind: 'nets', name: 'red', attrs: { nic: 'eth2', custom: { ovs: 'true' } } }]);
+  await save(paths, [{ kind: 'nets', name: 'red', attrs: { nic: 'eth1', custom: { ovs: 'true' } } }]);
+  await save(paths, [{ kind: 'nets', name: 'red', attrs: { nic: 'eth2', custom: { ovs: 'true' } } }]);
   t.equal(JSON.parse(readFileSync(join(paths.netsDir, 'red'), 'utf8')).nic, 'eth2');
-  saveEntries(paths, [{ kind: 'nets', name: 'red', attrs: null }]);
+  await save(paths, [{ kind: 'nets', name: 'red', attrs: null }]);
   t.notOk(existsSync(join(paths.netsDir, 'red')), 'removed');
-  t.doesNotThrow(() => saveEntries(paths, [{ kind: 'bonds', name: 'bond9', attrs: null }]), 'removing an absent entry is fine');
+  await t.resolves(save(paths, [{ kind: 'bonds', name: 'bond9', attrs: null }]), 'removing an absent entry is fine');
 });
 
-t.test('saveEntries leaves other entries alone', async (t) => {
+t.test('entry writes leaves other entries alone', async (t) => {
   const paths = tempRoot(t);
   mkdirSync(paths.netsDir, { recursive: true });
   writeFileSync(join(paths.netsDir, 'ovirtmgmt'), PY_NET);
-  saveEntries(paths, [{ kind: 'nets', name: 'red', attrs: { nic: 'eth1' } }]);
+  await save(paths, [{ kind: 'nets', name: 'red', attrs: { nic: 'eth1' } }]);
   t.equal(readFileSync(join(paths.netsDir, 'ovirtmgmt'), 'utf8'), PY_NET);
 });
 
 t.test('an unchanged entry is not rewritten; a changed one is replaced atomically', async (t) => {
   const paths = tempRoot(t);
   const attrs = { nic: 'eth1', mtu: 9000, custom: { ovs: 'true' } };
-  saveEntries(paths, [{ kind: 'nets', name: 'red', attrs }]);
+  await save(paths, [{ kind: 'nets', name: 'red', attrs }]);
   const file = join(paths.netsDir, 'red');
   const before = statSync(file);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  saveEntries(paths, [{ kind: 'nets', name: 'red', attrs: { ...attrs } }]);
+  await save(paths, [{ kind: 'nets', name: 'red', attrs: { ...attrs } }]);
   const after = statSync(file);
   t.equal(after.ino, before.ino, 'same inode');
   t.equal(after.mtimeMs, before.mtimeMs, 'same mtime');
-  saveEntries(paths, [{ kind: 'nets', name: 'red', attrs: { ...attrs, mtu: 1500 } }]);
+  await save(paths, [{ kind: 'nets', name: 'red', attrs: { ...attrs, mtu: 1500 } }]);
   t.not(statSync(file).ino, before.ino, 'a new file renamed over the old one');
 });
