@@ -346,6 +346,8 @@ interface HookPhases {
   transact: number
   /** -> running config logged: ip -batch + running config files */
   linksSave: number
+  /** -> ifcfg files logged: writing them, rendered during read+plan (0 when none change) */
+  ifcfg: number
   /** -> exit: log close, output file, process exit */
   exit: number
 }
@@ -477,12 +479,14 @@ function hookPhases(log: string, wallStart: number, wallEnd: number): HookPhases
   const links = at(/^links/)
   const saved = at(/^running config/)
   if (part === undefined || txn === undefined || links === undefined || saved === undefined) return undefined
+  const ifcfg = at(/^ifcfg files/) ?? saved
   return {
     startup: part - wallStart,
     readPlan: txn - part,
     transact: links - txn,
     linksSave: saved - links,
-    exit: wallEnd - saved,
+    ifcfg: ifcfg - saved,
+    exit: wallEnd - ifcfg,
   }
 }
 
@@ -602,7 +606,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 function medianPhases(samples: Timed[]): HookPhases | undefined {
   const ps = samples.map((s) => s.phases).filter((p): p is HookPhases => p !== undefined)
   if (ps.length === 0) return undefined
-  const keys: (keyof HookPhases)[] = ['startup', 'readPlan', 'transact', 'linksSave', 'exit']
+  const keys: (keyof HookPhases)[] = ['startup', 'readPlan', 'transact', 'linksSave', 'ifcfg', 'exit']
   return Object.fromEntries(keys.map((k) => [k, median(ps.map((p) => p[k]))])) as unknown as HookPhases
 }
 
@@ -723,14 +727,14 @@ async function main(): Promise<void> {
   console.log('where the hook spends its time (medians, ms, from its own log timestamps):')
   console.log(
     table(
-      ['operation', 'scenario', 'N', 'start-up', 'read+plan', 'vsctl txn+ip read', 'ip batch+save', 'exit'],
+      ['operation', 'scenario', 'N', 'start-up', 'read+plan', 'vsctl txn+ip read', 'ip batch+save', 'ifcfg', 'exit'],
       rows
         .filter((r) => r.hookPhasesMedianMs)
         .map((r) => {
           const p = r.hookPhasesMedianMs!
-          return [r.op, r.scenario, String(r.n), ms(p.startup), ms(p.readPlan), ms(p.transact), ms(p.linksSave), ms(p.exit)]
+          return [r.op, r.scenario, String(r.n), ms(p.startup), ms(p.readPlan), ms(p.transact), ms(p.linksSave), ms(p.ifcfg), ms(p.exit)]
         }),
-      [false, false, true, true, true, true, true, true],
+      [false, false, true, true, true, true, true, true, true],
     ),
   )
 
