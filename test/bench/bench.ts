@@ -5,27 +5,42 @@
  * `npm run build` left them, copied once so a concurrent rebuild cannot pull
  * them away. As VDSM does, after_network_setup (untimed) commits each change.
  *
- *   npm run bench                          N = 1, 50, 200, 1000; 5 runs each
- *   npm run bench -- --n 1,50 --runs 5
+ *   npm run bench                          N = 1, 50, 200, 1000; 5 runs each; both scenarios
+ *   npm run bench -- --n 1,50 --runs 5 --scenario vlan,bond
  *
- * For each N and repetition the hook and the floor run one after the other in
- * this process (which goes first alternates), each through the same
+ * Two scenarios place the N VLAN networks n0..n{N-1} (VLAN 100..):
+ *
+ *   vlan    all on one NIC, eth1 (bridge ovsbr-eth1)
+ *   bond    on ceil(N/10) OVS bonds bond0.. of two NICs each (eth2+eth3,
+ *           eth4+eth5, ...; bridge ovsbr-bondJ); network i on bond floor(i/10).
+ *           The bonds come in the same request, as setupNetworks has them:
+ *           bondings: { bondJ: { nics: [...], options: 'mode=4 custom=ovs=True' } }
+ *           and the networks name them with `bonding`. The sandbox has every
+ *           NIC the largest N needs (2 * ceil(N/10), plus eth1 for vlan).
+ *
+ * For each N, scenario and repetition the hook and the floor run one after the
+ * other in this process (which goes first alternates), each through the same
  * `ip netns exec HOST env OVS_RUNDIR=... CMD` path, timed with process.hrtime
  * around the whole subprocess:
  *
- *   add     hook adds N VLAN networks n0..n{N-1} (VLAN 100..) on eth1, from empty
- *           floor: ONE ovs-vsctl transaction with the same commands, + one ip -batch
+ *   add     hook adds the networks (and bonds) from empty
+ *           floor: ONE ovs-vsctl transaction with the commands the hook issues
+ *           (bridge, NIC uplink or bond with its slaves, fake bridge per network),
+ *           + one ip -batch bringing the same links (NICs/slaves, networks) up
  *   noop    hook re-applies the same request      floor: `node -e 0`
- *   edit    hook moves every VLAN by +1000        floor: one transaction of N `set Port tag=`
+ *   edit    hook moves every VLAN by +1000 (the request holds the networks only:
+ *           bonds unchanged)                      floor: one transaction of N `set Port tag=`
  *   rollback  after_network_setup_fail undoes the edit
  *                                                 floor: one transaction of N `set Port tag=` back
- *   caps    after_get_caps with the N networks    floor: the one ovs-vsctl read of all tables it makes
- *   remove  hook removes all N networks           floor: one transaction `del-br ovsbr-eth1`
+ *   caps    after_get_caps with the networks (and bonds)
+ *                                                 floor: the one ovs-vsctl read of all tables it makes
+ *   remove  hook removes every network (and bond) floor: one transaction `del-br` of each bridge
  *
  * The floor's add, edit and rollback are checked to leave the same OVS configuration as
- * the hook's (first repetition of each N). Every hook run must exit 0, or the
- * benchmark aborts with the first line of its stderr. Results go to
- * bench-results/bench-<ISO timestamp>.json.
+ * the hook's (first repetition of each N and scenario); the hook's rollback to restore
+ * the configuration after add. Every hook run must exit 0, or the benchmark aborts
+ * with the first line of its stderr; the sandbox is torn down either way. Results
+ * (one row per operation, scenario and N) go to bench-results/bench-<ISO timestamp>.json.
  */
 import { execa } from 'execa'
 import * as fs from 'node:fs/promises'
@@ -42,8 +57,6 @@ type HookPoint = (typeof HOOK_POINTS)[number]
 const RESULTS_DIR = path.join(TOP, 'bench-results')
 /** a tmpfs, as /var/run is on a host */
 const SHM = '/dev/shm'
-const NIC = 'eth1'
-const BRIDGE = `ovsbr-${NIC}`
 const FIRST_VLAN = 100
 const EDIT_DELTA = 1000
 const MTU = 1500
@@ -63,10 +76,13 @@ const CAPS = fileURLToPath(new URL('../../../shared/examples/caps-before.json', 
 interface Args {
   ns: number[]
   runs: number
+  scenarios: ScenarioName[]
 }
 
+const USAGE = 'usage: npm run bench -- [--n 1,50,200,1000] [--runs 5] [--scenario vlan,bond]'
+
 function parseArgs(argv: string[]): Args {
-  const args: Args = { ns: [1, 50, 200, 1000], runs: 5 }
+  const args: Args = { ns: [1, 50, 200, 1000], runs: 5, scenarios: Object.keys(SCENARIOS) as ScenarioName[] }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const eq = a.indexOf('=')
@@ -80,11 +96,13 @@ function parseArgs(argv: string[]): Args {
       args.ns = value().split(',').map((s) => positiveInt('--n', s))
     } else if (key === '--runs') {
       args.runs = positiveInt('--runs', value())
+    } else if (key === '--scenario') {
+      args.scenarios = [...new Set(value().split(',').map((s) => scenarioName(s.trim())))]
     } else if (key === '--help' || key === '-h') {
-      console.log('usage: npm run bench -- [--n 1,50,200,1000] [--runs 5]')
+      console.log(USAGE)
       process.exit(0)
     } else {
-      throw new Error(`unknown argument ${a} (usage: --n 1,50,200 --runs 3)`)
+      throw new Error(`unknown argument ${a} (${USAGE})`)
     }
   }
   for (const n of args.ns) {
@@ -92,6 +110,11 @@ function parseArgs(argv: string[]): Args {
     if (FIRST_VLAN + n - 1 + EDIT_DELTA > 4094) throw new Error(`--n ${n}: too many VLANs`)
   }
   return args
+}
+
+function scenarioName(s: string): ScenarioName {
+  if (Object.hasOwn(SCENARIOS, s)) return s as ScenarioName
+  throw new Error(`--scenario: ${JSON.stringify(s)} is not one of ${Object.keys(SCENARIOS).join(', ')}`)
 }
 
 function positiveInt(what: string, s: string): number {
@@ -125,65 +148,190 @@ function table(head: string[], rows: string[][], rightAligned: boolean[]): strin
 }
 
 /* ------------------------------------------------------------------------ */
-/* requests                                                                  */
+/* scenarios: which uplinks N networks sit on                                 */
 /* ------------------------------------------------------------------------ */
+
+/** An uplink as the hook makes it: a NIC or an OVS bond, on its own bridge. */
+interface Uplink {
+  kind: 'nic' | 'bond'
+  /** the NIC, or the bond */
+  name: string
+  /** the NICs OVS takes: the NIC itself, or the bond's slaves */
+  nics: string[]
+  /** the bridge the hook names after the uplink (src/desired.ts defaultBridgeName) */
+  bridge: string
+}
+
+type ScenarioName = 'vlan' | 'bond'
+
+/** A scenario says where N networks go; everything else (requests, floors, reset) follows from that. */
+interface Scenario {
+  name: ScenarioName
+  /** the uplinks of N networks, in the order the hook plans them (src/planner.ts) */
+  uplinks(n: number): Uplink[]
+  /** index into uplinks(n) of network i */
+  uplinkOf(i: number): number
+}
+
+/** The bond path: networks per bond, as in the issue ("N/10 bonds"). */
+const NETS_PER_BOND = 10
+/** A bond's options as VDSM's setupNetworks has them (the 2015 spelling test/behaviour/bonds.test.ts uses too). */
+const BOND_OPTIONS = 'mode=4 custom=ovs=True'
+/** What the hook makes of BOND_OPTIONS: no ovs_mode/ovs_lacp, so its defaults (src/model.ts parseBond); mode=4 is a kernel option OVS ignores. */
+const BOND_MODE = 'active-backup'
+const BOND_LACP = 'off'
+
+const SCENARIOS: Record<ScenarioName, Scenario> = {
+  /** N VLAN networks on one NIC, eth1 */
+  vlan: {
+    name: 'vlan',
+    uplinks: () => [{ kind: 'nic', name: 'eth1', nics: ['eth1'], bridge: 'ovsbr-eth1' }],
+    uplinkOf: () => 0,
+  },
+  /** ceil(N/10) bonds bond0.. of two NICs each (eth2+eth3, eth4+eth5, ...); network i on bond floor(i/10) */
+  bond: {
+    name: 'bond',
+    uplinks: (n) =>
+      Array.from({ length: Math.max(1, Math.ceil(n / NETS_PER_BOND)) }, (_, j) => ({
+        kind: 'bond',
+        name: `bond${j}`,
+        nics: [`eth${2 + 2 * j}`, `eth${3 + 2 * j}`],
+        bridge: `ovsbr-bond${j}`,
+      })),
+    uplinkOf: (i) => Math.floor(i / NETS_PER_BOND),
+  },
+}
 
 const netName = (i: number): string => `n${i}`
 
-function addRequest(n: number, vlanBase: number): unknown {
-  const networks: Record<string, unknown> = {}
-  for (let i = 0; i < n; i++) {
-    networks[netName(i)] = { nic: NIC, vlan: String(vlanBase + i), bridged: 'true', custom: { ovs: 'true' } }
+/** N networks of one scenario: the requests for the hook and the floor's hand-written equivalents. */
+class Layout {
+  readonly uplinks: Uplink[]
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly n: number,
+  ) {
+    this.uplinks = scenario.uplinks(n)
   }
-  return { request: { networks, bondings: {}, options: {} } }
-}
 
-function removeRequest(n: number): unknown {
-  const networks: Record<string, unknown> = {}
-  for (let i = 0; i < n; i++) networks[netName(i)] = { remove: 'true' }
-  return { request: { networks, bondings: {}, options: {} } }
-}
-
-/* ------------------------------------------------------------------------ */
-/* the floor: the same OVS and ip work, hand-written, in one call each        */
-/* ------------------------------------------------------------------------ */
-
-/** The transaction src/planner.ts issues for N new VLAN networks on a new bridge. */
-function floorAddArgs(n: number, origMtu: number): string[] {
-  const cmds: string[][] = [
-    ['add-br', BRIDGE],
-    ['set', 'Bridge', BRIDGE, 'datapath_type=netdev', 'stp_enable=false', mark('bridge')],
-    ['set', 'Port', BRIDGE, mark('bridge')],
-    ['set', 'Interface', BRIDGE, mark('bridge')],
-    ['add-port', BRIDGE, NIC],
-    ['set', 'Port', NIC, mark('uplink')],
-    ['set', 'Interface', NIC, mark('uplink'), `external_ids:${ORIG_MTU_KEY}=${origMtu}`, `mtu_request=${MTU}`],
-  ]
-  for (let i = 0; i < n; i++) {
-    const name = netName(i)
-    cmds.push(
-      ['add-br', name, BRIDGE, String(FIRST_VLAN + i)],
-      ['set', 'Port', name, mark('network')],
-      ['set', 'Interface', name, mark('network'), `mtu_request=${MTU}`],
-    )
+  get label(): string {
+    return `${this.scenario.name} N=${this.n}`
   }
-  return ['--timeout=60', ...cmds.flatMap((c) => ['--', ...c])]
+
+  uplinkOf(i: number): Uplink {
+    return this.uplinks[this.scenario.uplinkOf(i)]!
+  }
+
+  get nics(): string[] {
+    return this.uplinks.flatMap((u) => u.nics)
+  }
+
+  get bridges(): string[] {
+    return this.uplinks.map((u) => u.bridge)
+  }
+
+  get bonds(): Uplink[] {
+    return this.uplinks.filter((u) => u.kind === 'bond')
+  }
+
+  /* requests ------------------------------------------------------------- */
+
+  /** The N networks with VLAN FIRST_VLAN + i, and their bonds. */
+  addRequest(): unknown {
+    const bondings = Object.fromEntries(this.bonds.map((b) => [b.name, { nics: b.nics, options: BOND_OPTIONS }]))
+    return setupRequest(this.networks(FIRST_VLAN), bondings)
+  }
+
+  /** Every network's VLAN moved by delta; the bonds stay as they are, so the Engine does not send them. */
+  editRequest(delta: number): unknown {
+    return setupRequest(this.networks(FIRST_VLAN + delta), {})
+  }
+
+  /** Every network and every bond removed. */
+  removeRequest(): unknown {
+    const networks: Record<string, unknown> = {}
+    for (let i = 0; i < this.n; i++) networks[netName(i)] = { remove: 'true' }
+    const bondings = Object.fromEntries(this.bonds.map((b) => [b.name, { remove: 'true' }]))
+    return setupRequest(networks, bondings)
+  }
+
+  private networks(vlanBase: number): Record<string, unknown> {
+    const networks: Record<string, unknown> = {}
+    for (let i = 0; i < this.n; i++) {
+      const up = this.uplinkOf(i)
+      networks[netName(i)] = {
+        ...(up.kind === 'nic' ? { nic: up.name } : { bonding: up.name }),
+        vlan: String(vlanBase + i),
+        bridged: 'true',
+        custom: { ovs: 'true' },
+      }
+    }
+    return networks
+  }
+
+  /* the floor: the same OVS and ip work, hand-written, in one call each ---- */
+
+  /** The transaction src/planner.ts issues for the N networks on new bridges. */
+  floorAddArgs(origMtu: ReadonlyMap<string, number>): string[] {
+    const cmds: string[][] = []
+    for (const up of this.uplinks) {
+      cmds.push(
+        ['add-br', up.bridge],
+        ['set', 'Bridge', up.bridge, 'datapath_type=netdev', 'stp_enable=false', mark('bridge')],
+        ['set', 'Port', up.bridge, mark('bridge')],
+        ['set', 'Interface', up.bridge, mark('bridge')],
+      )
+      const nicIface = (nic: string, role: string): string[] =>
+        ['set', 'Interface', nic, mark(role), `external_ids:${ORIG_MTU_KEY}=${origMtuOf(origMtu, nic)}`, `mtu_request=${MTU}`]
+      if (up.kind === 'nic') {
+        cmds.push(['add-port', up.bridge, up.name], ['set', 'Port', up.name, mark('uplink')], nicIface(up.name, 'uplink'))
+      } else {
+        cmds.push(
+          ['add-bond', up.bridge, up.name, ...up.nics],
+          ['set', 'Port', up.name, `bond_mode=${BOND_MODE}`, `lacp=${BOND_LACP}`, mark('bond')],
+          ...up.nics.map((nic) => nicIface(nic, 'slave')),
+        )
+      }
+    }
+    for (let i = 0; i < this.n; i++) {
+      const name = netName(i)
+      cmds.push(
+        ['add-br', name, this.uplinkOf(i).bridge, String(FIRST_VLAN + i)],
+        ['set', 'Port', name, mark('network')],
+        ['set', 'Interface', name, mark('network'), `mtu_request=${MTU}`],
+      )
+    }
+    return transaction(cmds)
+  }
+
+  /** ip -batch input bringing up what the hook brings up: the NICs OVS took, then the networks. */
+  floorAddLinks(): string {
+    const lines = this.nics.map((nic) => `link set dev ${nic} up`)
+    for (let i = 0; i < this.n; i++) lines.push(`link set dev ${netName(i)} up`)
+    return `${lines.join('\n')}\n`
+  }
+
+  floorEditArgs(delta: number): string[] {
+    const cmds: string[][] = []
+    for (let i = 0; i < this.n; i++) cmds.push(['set', 'Port', netName(i), `tag=${FIRST_VLAN + i + delta}`])
+    return transaction(cmds)
+  }
+
+  floorRemoveArgs(): string[] {
+    return transaction(this.bridges.map((b) => ['del-br', b]))
+  }
 }
 
-function floorAddLinks(n: number): string {
-  const lines = [`link set dev ${NIC} up`]
-  for (let i = 0; i < n; i++) lines.push(`link set dev ${netName(i)} up`)
-  return `${lines.join('\n')}\n`
-}
-
-function floorEditArgs(n: number, delta: number): string[] {
-  const cmds: string[][] = []
-  for (let i = 0; i < n; i++) cmds.push(['set', 'Port', netName(i), `tag=${FIRST_VLAN + i + delta}`])
-  return ['--timeout=60', ...cmds.flatMap((c) => ['--', ...c])]
-}
-
-const floorRemoveArgs = (): string[] => ['--timeout=60', '--', 'del-br', BRIDGE]
+const setupRequest = (networks: object, bondings: object): unknown => ({ request: { networks, bondings, options: {} } })
+const transaction = (cmds: string[][]): string[] => ['--timeout=60', ...cmds.flatMap((c) => ['--', ...c])]
 const floorCapsArgs = (): string[] => ['--timeout=60', ...READ_ARGS]
+
+function origMtuOf(origMtu: ReadonlyMap<string, number>, nic: string): number {
+  const mtu = origMtu.get(nic)
+  if (mtu === undefined) throw new Error(`no MTU known for NIC ${nic}`)
+  return mtu
+}
 
 /* ------------------------------------------------------------------------ */
 /* running things in the host namespace                                      */
@@ -198,6 +346,8 @@ interface HookPhases {
   transact: number
   /** -> running config logged: ip -batch + running config files */
   linksSave: number
+  /** -> ifcfg files logged: writing them, rendered during read+plan (0 when none change) */
+  ifcfg: number
   /** -> exit: log close, output file, process exit */
   exit: number
 }
@@ -217,7 +367,8 @@ class Bench {
     readonly workDir: string,
     /** The built hooks, copied: dist/hooks/<point>/50_ovs may be rebuilt meanwhile. */
     readonly hooksDir: string,
-    readonly origMtu: number,
+    /** every sandbox NIC's MTU before anything touched it */
+    readonly origMtu: ReadonlyMap<string, number>,
   ) {}
 
   get env(): Record<string, string> {
@@ -291,10 +442,11 @@ class Bench {
     return phases ? { ms: elapsed, phases } : { ms: elapsed }
   }
 
-  /** Back to the start state: no OVS bridges, NIC down (as the sandbox starts). */
-  async reset(): Promise<void> {
-    await this.sb.hostOvs.vsctl('--timeout=60', '--if-exists', 'del-br', BRIDGE)
-    await this.sb.exec(this.sb.host, 'ip', ['link', 'set', 'dev', NIC, 'down'])
+  /** Back to the start state: no OVS bridges, the layout's NICs down (as the sandbox starts). */
+  async reset(layout: Layout): Promise<void> {
+    await this.sb.hostOvs.vsctl('--timeout=60', ...layout.bridges.flatMap((br) => ['--', '--if-exists', 'del-br', br]))
+    const down = layout.nics.map((nic) => `link set dev ${nic} down\n`).join('')
+    await this.sb.exec(this.sb.host, 'ip', ['-batch', '-'], { input: down })
     const bridges = await this.sb.hostOvs.vsctl('list-br')
     if (bridges !== '') throw new Error(`reset: bridges left: ${bridges.replace(/\n/g, ' ')}`)
     // ovs-vswitchd deletes the userspace datapath's tap devices after the transaction: wait for them
@@ -327,12 +479,14 @@ function hookPhases(log: string, wallStart: number, wallEnd: number): HookPhases
   const links = at(/^links/)
   const saved = at(/^running config/)
   if (part === undefined || txn === undefined || links === undefined || saved === undefined) return undefined
+  const ifcfg = at(/^ifcfg files/) ?? saved
   return {
     startup: part - wallStart,
     readPlan: txn - part,
     transact: links - txn,
     linksSave: saved - links,
-    exit: wallEnd - saved,
+    ifcfg: ifcfg - saved,
+    exit: wallEnd - ifcfg,
   }
 }
 
@@ -349,52 +503,55 @@ interface Snapshots {
   rollback: string
 }
 
-async function hookCycle(b: Bench, n: number, out: Samples): Promise<Snapshots> {
-  await b.reset()
+async function hookCycle(b: Bench, layout: Layout, out: Samples): Promise<Snapshots> {
+  const what = (op: string): string => `${op} ${layout.label}`
+  await b.reset(layout)
   await b.freshHookRoot()
-  const add = addRequest(n, FIRST_VLAN)
-  const commit = (payload: unknown) => b.hook(payload, `commit N=${n}`, 'after_network_setup')
-  out.add.push(await b.hook(add, `add N=${n}`))
+  const add = layout.addRequest()
+  const commit = (payload: unknown) => b.hook(payload, what('commit'), 'after_network_setup')
+  out.add.push(await b.hook(add, what('add')))
   await commit(add)
   const afterAdd = await b.snapshot()
-  out.noop.push(await b.hook(add, `noop N=${n}`))
+  out.noop.push(await b.hook(add, what('noop')))
   await commit(add)
   const caps = JSON.parse(await fs.readFile(CAPS, 'utf8')) as unknown
-  out.caps.push(await b.hook(caps, `caps N=${n}`, 'after_get_caps', (o) => {
+  out.caps.push(await b.hook(caps, what('caps'), 'after_get_caps', (o) => {
     const nets = Object.keys(o['networks'] as object).filter((k) => /^n\d+$/.test(k)).length
-    return nets === n ? undefined : `reported ${nets} of the ${n} networks`
+    if (nets !== layout.n) return `reported ${nets} of the ${layout.n} networks`
+    const bonds = Object.keys(o['bondings'] as object).filter((k) => /^bond\d+$/.test(k)).length
+    return bonds === layout.bonds.length ? undefined : `reported ${bonds} of the ${layout.bonds.length} bonds`
   }))
-  const edit = addRequest(n, FIRST_VLAN + EDIT_DELTA)
-  out.edit.push(await b.hook(edit, `edit N=${n}`))
+  const edit = layout.editRequest(EDIT_DELTA)
+  out.edit.push(await b.hook(edit, what('edit')))
   const afterEdit = await b.snapshot()
-  out.rollback.push(await b.hook(edit, `rollback N=${n}`, 'after_network_setup_fail'))
+  out.rollback.push(await b.hook(edit, what('rollback'), 'after_network_setup_fail'))
   const afterRollback = await b.snapshot()
   if (afterRollback !== afterAdd) {
-    throw new Error(`hook rollback N=${n} did not restore the state before the edit: ${firstDifference(afterAdd, afterRollback)}`)
+    throw new Error(`hook rollback ${layout.label} did not restore the state before the edit: ${firstDifference(afterAdd, afterRollback)}`)
   }
-  const remove = removeRequest(n)
-  out.remove.push(await b.hook(remove, `remove N=${n}`))
+  const remove = layout.removeRequest()
+  out.remove.push(await b.hook(remove, what('remove')))
   await commit(remove)
   const left = await b.sb.hostOvs.vsctl('list-br')
-  if (left !== '') throw new Error(`hook remove N=${n} left bridges: ${left.replace(/\n/g, ' ')}`)
+  if (left !== '') throw new Error(`hook remove ${layout.label} left bridges: ${left.replace(/\n/g, ' ')}`)
   return { add: afterAdd, edit: afterEdit, rollback: afterRollback }
 }
 
-async function floorCycle(b: Bench, n: number, out: Samples, nodeMs: number[]): Promise<Snapshots> {
-  await b.reset()
-  const t0 = await b.timed('ovs-vsctl', floorAddArgs(n, b.origMtu))
-  const t1 = await b.timed('ip', ['-batch', '-'], floorAddLinks(n))
+async function floorCycle(b: Bench, layout: Layout, out: Samples, nodeMs: number[]): Promise<Snapshots> {
+  await b.reset(layout)
+  const t0 = await b.timed('ovs-vsctl', layout.floorAddArgs(b.origMtu))
+  const t1 = await b.timed('ip', ['-batch', '-'], layout.floorAddLinks())
   out.add.push({ ms: t0 + t1 })
   const afterAdd = await b.snapshot()
   const tNode = await b.timed('node', ['-e', '0'])
   out.noop.push({ ms: tNode })
   nodeMs.push(tNode)
   out.caps.push({ ms: await b.timed('ovs-vsctl', floorCapsArgs()) })
-  out.edit.push({ ms: await b.timed('ovs-vsctl', floorEditArgs(n, EDIT_DELTA)) })
+  out.edit.push({ ms: await b.timed('ovs-vsctl', layout.floorEditArgs(EDIT_DELTA)) })
   const afterEdit = await b.snapshot()
-  out.rollback.push({ ms: await b.timed('ovs-vsctl', floorEditArgs(n, 0)) })
+  out.rollback.push({ ms: await b.timed('ovs-vsctl', layout.floorEditArgs(0)) })
   const afterRollback = await b.snapshot()
-  out.remove.push({ ms: await b.timed('ovs-vsctl', floorRemoveArgs()) })
+  out.remove.push({ ms: await b.timed('ovs-vsctl', layout.floorRemoveArgs()) })
   return { add: afterAdd, edit: afterEdit, rollback: afterRollback }
 }
 
@@ -413,6 +570,7 @@ function firstDifference(a: string, b: string): string {
 
 interface Row {
   op: Op
+  scenario: ScenarioName
   n: number
   hookMs: number[]
   floorMs: number[]
@@ -448,8 +606,53 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 function medianPhases(samples: Timed[]): HookPhases | undefined {
   const ps = samples.map((s) => s.phases).filter((p): p is HookPhases => p !== undefined)
   if (ps.length === 0) return undefined
-  const keys: (keyof HookPhases)[] = ['startup', 'readPlan', 'transact', 'linksSave', 'exit']
+  const keys: (keyof HookPhases)[] = ['startup', 'readPlan', 'transact', 'linksSave', 'ifcfg', 'exit']
   return Object.fromEntries(keys.map((k) => [k, median(ps.map((p) => p[k]))])) as unknown as HookPhases
+}
+
+/** All repetitions of one layout, hook and floor alternating which goes first; one row per operation. */
+async function measure(b: Bench, layout: Layout, runs: number, nodeMs: number[]): Promise<Row[]> {
+  const hook = emptySamples()
+  const floor = emptySamples()
+  for (let rep = 0; rep < runs; rep++) {
+    process.stdout.write(`  ${layout.label} run ${rep + 1}/${runs} ...`)
+    const t0 = Date.now()
+    let hs: Snapshots
+    let fs_: Snapshots
+    if (rep % 2 === 0) {
+      hs = await hookCycle(b, layout, hook)
+      fs_ = await floorCycle(b, layout, floor, nodeMs)
+    } else {
+      fs_ = await floorCycle(b, layout, floor, nodeMs)
+      hs = await hookCycle(b, layout, hook)
+    }
+    if (rep === 0) {
+      // the floor must do the same OVS work as the hook
+      for (const op of ['add', 'edit', 'rollback'] as const) {
+        if (hs[op] !== fs_[op]) {
+          throw new Error(`floor ${op} ${layout.label} leaves another OVS config than the hook: ${firstDifference(hs[op], fs_[op])}`)
+        }
+      }
+    }
+    console.log(` ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  }
+  return OPS.map((op) => {
+    const hookMs = hook[op].map((s) => s.ms)
+    const floorMs = floor[op].map((s) => s.ms)
+    const row: Row = {
+      op,
+      scenario: layout.scenario.name,
+      n: layout.n,
+      hookMs: hookMs.map(round),
+      floorMs: floorMs.map(round),
+      hookMedianMs: round(median(hookMs)),
+      floorMedianMs: round(median(floorMs)),
+      ratio: round(median(hookMs) / median(floorMs)),
+    }
+    const phases = medianPhases(hook[op])
+    if (phases) row.hookPhasesMedianMs = phases
+    return row
+  })
 }
 
 async function main(): Promise<void> {
@@ -460,12 +663,20 @@ async function main(): Promise<void> {
     })
   }
   const started = new Date()
-  console.log(`bench: N = ${args.ns.join(', ')}, ${args.runs} run(s) each, ${os.cpus().length} CPU(s)`)
+  console.log(
+    `bench: scenarios ${args.scenarios.join(', ')}; N = ${args.ns.join(', ')}; ${args.runs} run(s) each; ${os.cpus().length} CPU(s)`,
+  )
 
-  const sb = await createSandbox({ teardown: (fn) => void teardowns.push(fn) }, { nics: [NIC] })
+  // every NIC any scenario needs at the largest N
+  const maxN = Math.max(...args.ns)
+  const nics = [...new Set(args.scenarios.flatMap((s) => new Layout(SCENARIOS[s], maxN).nics))]
+  const sandboxStart = Date.now()
+  const sb = await createSandbox({ teardown: (fn) => void teardowns.push(fn) }, { nics })
+  const sandboxMs = Date.now() - sandboxStart
+  console.log(`sandbox with ${nics.length} NIC(s) created in ${(sandboxMs / 1000).toFixed(1)} s`)
   const workDir = await fs.mkdtemp(path.join(path.dirname(sb.root), 'bench-'))
-  const mtuJson = await sb.exec(sb.host, 'ip', ['-j', 'link', 'show', 'dev', NIC])
-  const origMtu = (JSON.parse(mtuJson.stdout) as { mtu: number }[])[0]!.mtu
+  const linksJson = await sb.exec(sb.host, 'ip', ['-j', 'link', 'show'])
+  const origMtu = new Map((JSON.parse(linksJson.stdout) as { ifname: string; mtu: number }[]).map((l) => [l.ifname, l.mtu]))
   // the bundle is self-contained CommonJS; no package.json lies above the copy
   const hooksDir = path.join(workDir, 'hooks')
   for (const point of HOOK_POINTS) {
@@ -483,51 +694,16 @@ async function main(): Promise<void> {
 
   const rows: Row[] = []
   for (const n of args.ns) {
-    const hook = emptySamples()
-    const floor = emptySamples()
-    for (let rep = 0; rep < args.runs; rep++) {
-      process.stdout.write(`  N=${n} run ${rep + 1}/${args.runs} ...`)
-      const t0 = Date.now()
-      let hs: Snapshots
-      let fs_: Snapshots
-      if (rep % 2 === 0) {
-        hs = await hookCycle(b, n, hook)
-        fs_ = await floorCycle(b, n, floor, nodeMs)
-      } else {
-        fs_ = await floorCycle(b, n, floor, nodeMs)
-        hs = await hookCycle(b, n, hook)
-      }
-      if (rep === 0) {
-        // the floor must do the same OVS work as the hook
-        for (const op of ['add', 'edit', 'rollback'] as const) {
-          if (hs[op] !== fs_[op]) {
-            throw new Error(`floor ${op} N=${n} leaves another OVS config than the hook: ${firstDifference(hs[op], fs_[op])}`)
-          }
-        }
-      }
-      console.log(` ${((Date.now() - t0) / 1000).toFixed(1)} s`)
-    }
-    for (const op of OPS) {
-      const hookMs = hook[op].map((s) => s.ms)
-      const floorMs = floor[op].map((s) => s.ms)
-      const row: Row = {
-        op,
-        n,
-        hookMs: hookMs.map(round),
-        floorMs: floorMs.map(round),
-        hookMedianMs: round(median(hookMs)),
-        floorMedianMs: round(median(floorMs)),
-        ratio: round(median(hookMs) / median(floorMs)),
-      }
-      const phases = medianPhases(hook[op])
-      if (phases) row.hookPhasesMedianMs = phases
-      rows.push(row)
+    for (const scenario of args.scenarios) {
+      rows.push(...(await measure(b, new Layout(SCENARIOS[scenario], n), args.runs, nodeMs)))
     }
   }
   await teardown()
 
+
   const order = (r: Row): number => OPS.indexOf(r.op)
-  rows.sort((x, y) => order(x) - order(y) || x.n - y.n)
+  const scenarioOrder = (r: Row): number => args.scenarios.indexOf(r.scenario)
+  rows.sort((x, y) => order(x) - order(y) || scenarioOrder(x) - scenarioOrder(y) || x.n - y.n)
   const floorName: Record<Op, string> = {
     add: '1 vsctl txn + ip -batch',
     noop: 'node -e 0',
@@ -539,9 +715,9 @@ async function main(): Promise<void> {
   console.log()
   console.log(
     table(
-      ['operation', 'N', 'hook ms', 'floor ms', 'hook/floor', 'floor'],
-      rows.map((r) => [r.op, String(r.n), ms(r.hookMedianMs), ms(r.floorMedianMs), r.ratio.toFixed(2), floorName[r.op]]),
-      [false, true, true, true, true, false],
+      ['operation', 'scenario', 'N', 'hook ms', 'floor ms', 'hook/floor', 'floor'],
+      rows.map((r) => [r.op, r.scenario, String(r.n), ms(r.hookMedianMs), ms(r.floorMedianMs), r.ratio.toFixed(2), floorName[r.op]]),
+      [false, false, true, true, true, true, false],
     ),
   )
   console.log()
@@ -551,14 +727,14 @@ async function main(): Promise<void> {
   console.log('where the hook spends its time (medians, ms, from its own log timestamps):')
   console.log(
     table(
-      ['operation', 'N', 'start-up', 'read+plan', 'vsctl txn+ip read', 'ip batch+save', 'exit'],
+      ['operation', 'scenario', 'N', 'start-up', 'read+plan', 'vsctl txn+ip read', 'ip batch+save', 'ifcfg', 'exit'],
       rows
         .filter((r) => r.hookPhasesMedianMs)
         .map((r) => {
           const p = r.hookPhasesMedianMs!
-          return [r.op, String(r.n), ms(p.startup), ms(p.readPlan), ms(p.transact), ms(p.linksSave), ms(p.exit)]
+          return [r.op, r.scenario, String(r.n), ms(p.startup), ms(p.readPlan), ms(p.transact), ms(p.linksSave), ms(p.ifcfg), ms(p.exit)]
         }),
-      [false, true, true, true, true, true, true],
+      [false, false, true, true, true, true, true, true, true],
     ),
   )
 
@@ -575,6 +751,7 @@ async function main(): Promise<void> {
       ovs: ovsVersion,
       datapath: 'netdev',
     },
+    sandbox: { nics: nics.length, createMs: sandboxMs },
     nodeStartupMs: { median: round(median(nodeMs)), samples: nodeMs.map(round) },
     nsEntryMs: { median: round(median(nsEntryMs)), samples: nsEntryMs.map(round) },
     floors: floorName,
