@@ -50,7 +50,7 @@ export async function observe(
 ): Promise<Observed> {
   vsctl.probeAhead();
   const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS)]);
-  return { running, ovs, kernel: readIpv6Confs(kernel, networkDevices(ovs)), dhcp: readDhcpClients(paths) };
+  return { running, ovs, kernel, dhcp: readDhcpClients(paths) };
 }
 
 export interface Plan {
@@ -80,6 +80,7 @@ export function makePlan(
 ): Plan {
   const { running, ovs, kernel } = observed;
   const { desired, changes } = buildDesired(running, request, hostFacts(observed));
+  readIpv6Confs(kernel, desired.networks.values());
   const mtus = kernelMtus(kernel);
   const transaction = planTransaction(desired, ovs, mtus, datapathType);
   const restore = { ...earlier, mtu: transaction.restoreMtu };
@@ -98,7 +99,7 @@ export function makePlan(
     flushed: nicAddressesToFlush(desired, kernel),
     broughtUp: nicsDown(desired, kernel),
     restore,
-    entries: entryWrites(paths, changes),
+    entries: entryWrites(paths, running, changes),
     ifcfg: ifcfgChanges(paths.ifcfgDir, ifcfg, readIfcfgDir(paths.ifcfgDir)),
     resolv: planResolvConf(paths.resolvConf, desired),
   };
@@ -151,7 +152,7 @@ export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsct
   // devices the transaction created (or whose MTU or datapath it set) exist so only now
   const links = commands.every(keepsKernelDevices)
     ? plan.links
-    : planLinks(plan.desired, readIpv6Confs(await readKernelState(config.timeout), plan.desired.networks.keys()), plan.observed.dhcp, plan.restore);
+    : planLinks(plan.desired, readIpv6Confs(await readKernelState(config.timeout), plan.desired.networks.values()), plan.observed.dhcp, plan.restore);
   if (linkPlanSize(links) === 0) log.info('links: no changes');
   else log.info(`links:\n${renderLinks(links).join('\n')}`);
   for (const run of await applyLinks(paths, config.dhcp, links, config.timeout)) {
@@ -211,11 +212,6 @@ export function bootPersistence(paths: { ifcfgDir: string }): string {
     ? "network-scripts with ifup-ovs: the ifcfg files bring the networks back at boot"
     : "no network-scripts ifup-ovs (NetworkManager ignores the OVS keys): the ifcfg files are a record, " +
       'vdsm-hook-ovs-restore.service brings the networks back at boot';
-}
-
-/** The hook's network devices (OVS internal ports of networks). */
-function networkDevices(state: OvsState): string[] {
-  return [...state.interfaces.values()].filter((i) => i.role === 'network').map((i) => i.name);
 }
 
 /** What validation needs to know of the host, from what was observed. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { uplinkMtus, type DesiredState } from './desired.js';
 import { InvalidRequest } from './errors.js';
 import type { FileChange } from './files.js';
-import type { NetworkDef } from './model.js';
+import { wantsIpv6, type NetworkDef } from './model.js';
 import { ORIG_MTU_KEY, OWNER_KEY, type Role } from './ovs-state.js';
 
 /** Files starting with this line are the hook's; any other wording after it is still ours (cf. VDSM's signature). */
@@ -130,7 +130,7 @@ function ipLines(net: NetworkDef): Line[] {
   }
   // always written, as VDSM did: DEFROUTE=no also stops DHCP from installing a default route
   lines.push(['DEFROUTE', yesNo(net.defaultRoute)]);
-  const ipv6 = net.ipv6 !== undefined || net.ipv6autoconf || net.dhcpv6;
+  const ipv6 = wantsIpv6(net);
   lines.push(['IPV6INIT', yesNo(ipv6)]);
   if (ipv6) {
     if (net.ipv6) {

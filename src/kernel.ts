@@ -2,9 +2,10 @@
  * The kernel's view of links, addresses and default routes: one `ip -j -batch`
  * call; and the per-device IPv6 sysctls of the devices asked for.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { HostError } from './errors.js';
 import { firstLine, run } from './exec.js';
+import { wantsIpv6, type NetworkDef } from './model.js';
 
 export interface KernelLink {
   name: string;
@@ -19,11 +20,14 @@ export interface KernelLink {
   dynamic: string[];
 }
 
-/** net.ipv6.conf.<dev>.*: whether IPv6 is on for the device, and how it learns addresses */
+/**
+ * net.ipv6.conf.<dev>.*: whether IPv6 is on for the device, and how it
+ * learns addresses (read only for a network that wants IPv6: for the others
+ * only disable_ipv6 matters, and at hundreds of networks each read counts).
+ */
 export interface Ipv6Conf {
   disabled: boolean;
-  acceptRa: boolean;
-  autoconf: boolean;
+  learning?: { acceptRa: boolean; autoconf: boolean };
 }
 
 export interface DefaultRoute {
@@ -55,11 +59,11 @@ export async function readKernelState(timeoutS: number): Promise<KernelState> {
   return parseKernelState(result.stdout);
 }
 
-/** Adds the IPv6 sysctls of those devices that exist (a few small /proc reads each). */
-export function readIpv6Confs(state: KernelState, devices: Iterable<string>): KernelState {
-  for (const dev of devices) {
-    const conf = state.links.has(dev) ? readIpv6Conf(dev) : undefined;
-    if (conf) state.ipv6conf.set(dev, conf);
+/** Adds the IPv6 sysctls of those networks' devices that exist (one to three small /proc reads each). */
+export function readIpv6Confs(state: KernelState, networks: Iterable<NetworkDef>): KernelState {
+  for (const net of networks) {
+    const conf = state.links.has(net.name) ? readIpv6Conf(net.name, wantsIpv6(net)) : undefined;
+    if (conf) state.ipv6conf.set(net.name, conf);
   }
   return state;
 }
@@ -69,15 +73,28 @@ export function ipv6SysctlPath(dev: string, key: 'disable_ipv6' | 'accept_ra' | 
   return `/proc/sys/net/ipv6/conf/${dev}/${key}`;
 }
 
-function readIpv6Conf(dev: string): Ipv6Conf | undefined {
-  const read = (key: 'disable_ipv6' | 'accept_ra' | 'autoconf'): number =>
-    Number(readFileSync(ipv6SysctlPath(dev, key), 'utf8').trim());
+function readIpv6Conf(dev: string, learning: boolean): Ipv6Conf | undefined {
+  const on = (key: 'disable_ipv6' | 'accept_ra' | 'autoconf'): boolean => readSysctl(ipv6SysctlPath(dev, key)) !== '0';
   try {
-    return { disabled: read('disable_ipv6') !== 0, acceptRa: read('accept_ra') !== 0, autoconf: read('autoconf') !== 0 };
+    const conf: Ipv6Conf = { disabled: on('disable_ipv6') };
+    if (learning) conf.learning = { acceptRa: on('accept_ra'), autoconf: on('autoconf') };
+    return conf;
   } catch (err) {
     // no IPv6 in this kernel, or the device went away since ip listed it
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+const sysctlBuffer = Buffer.alloc(64);
+
+/** A one-number /proc file, trimmed: open, one read, close (readFileSync adds a stat and a buffer per file). */
+function readSysctl(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    return sysctlBuffer.toString('latin1', 0, readSync(fd, sysctlBuffer, 0, sysctlBuffer.length, null)).trim();
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -11,7 +11,7 @@ import { HookError, HostError } from './errors.js';
 import { firstLine, run } from './exec.js';
 import { dhcpKey, startDhcp, stopDhcp, type DhcpClients, type DhcpFamily, type DhcpRun, type DhcpSettings, type DhcpStartRequest } from './dhcp.js';
 import { ipv6SysctlPath, type KernelState } from './kernel.js';
-import type { NetworkDef } from './model.js';
+import { wantsIpv6, type NetworkDef } from './model.js';
 import type { HostPaths } from './paths.js';
 import type { MtuRestore } from './planner.js';
 import type { Command } from './vsctl.js';
@@ -106,14 +106,15 @@ export function planLinks(
 function planIpv6Sysctls(plan: LinkPlan, net: NetworkDef, kernel: KernelState): void {
   const conf = kernel.ipv6conf.get(net.name);
   if (!conf) return; // no IPv6 in this kernel (or no device yet)
-  const set = (key: 'disable_ipv6' | 'accept_ra' | 'autoconf', on: boolean, now: boolean, why: string): void => {
+  // now undefined: not read (the network did not want IPv6 when its sysctls were read): written
+  const set = (key: 'disable_ipv6' | 'accept_ra' | 'autoconf', on: boolean, now: boolean | undefined, why: string): void => {
     if (on !== now) plan.sysctls.push({ path: ipv6SysctlPath(net.name, key), value: on ? '1' : '0', why: `network ${net.name}: ${why}` });
   };
-  const wanted = net.ipv6 !== undefined || net.ipv6autoconf || net.dhcpv6;
+  const wanted = wantsIpv6(net);
   set('disable_ipv6', !wanted, conf.disabled, wanted ? 'IPv6 on' : 'IPv6 off, no IPv6 configured');
   if (!wanted) return;
-  set('accept_ra', net.ipv6autoconf || net.dhcpv6, conf.acceptRa, 'router advertisements');
-  set('autoconf', net.ipv6autoconf, conf.autoconf, 'IPv6 autoconf');
+  set('accept_ra', net.ipv6autoconf || net.dhcpv6, conf.learning?.acceptRa, 'router advertisements');
+  set('autoconf', net.ipv6autoconf, conf.learning?.autoconf, 'IPv6 autoconf');
 }
 
 /**
@@ -132,9 +133,8 @@ function planAddresses(ip: (why: string, ...args: string[]) => void, net: Networ
     }
   };
   family(link?.ipv4 ?? [], net.ipv4 ? [`${net.ipv4.address}/${net.ipv4.prefix}`] : [], net.dhcpv4);
-  const v6On = net.ipv6 !== undefined || net.ipv6autoconf || net.dhcpv6;
   // with IPv6 off the kernel drops every IPv6 address itself
-  if (v6On) family(link?.ipv6 ?? [], net.ipv6 ? [`${net.ipv6.address}/${net.ipv6.prefix}`] : [], net.ipv6autoconf || net.dhcpv6);
+  if (wantsIpv6(net)) family(link?.ipv6 ?? [], net.ipv6 ? [`${net.ipv6.address}/${net.ipv6.prefix}`] : [], net.ipv6autoconf || net.dhcpv6);
 }
 
 /** `ip -batch` has no per-line -6: the prefix (0.0.0.0/0, ::/0) names the family. */

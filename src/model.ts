@@ -164,6 +164,11 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
   return def;
 }
 
+/** Whether the network has IPv6 at all: a static address, autoconf or DHCPv6 (otherwise IPv6 is off on its device). */
+export function wantsIpv6(net: Pick<NetworkDef, 'ipv6' | 'ipv6autoconf' | 'dhcpv6'>): boolean {
+  return net.ipv6 !== undefined || net.ipv6autoconf || net.dhcpv6;
+}
+
 type IpConfig = Pick<NetworkDef, 'ipv4' | 'dhcpv4' | 'blockingDhcp' | 'ipv6' | 'ipv6autoconf' | 'dhcpv6' | 'nameservers'>;
 
 /** The network's addresses, checked against each other as VDSM checks them. */

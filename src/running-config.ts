@@ -53,14 +53,17 @@ export interface EntryWrites {
   labels: string[];
 }
 
-export function entryWrites(paths: HostPaths, changes: EntryChange[]): EntryWrites {
+/** An entry as the hook writes it. */
+const entryText = (attrs: Attrs): string => `${JSON.stringify(attrs, null, 4)}\n`;
+
+/** Compared with the running config as read (not read again): an entry whose content is already there is not rewritten. */
+export function entryWrites(paths: HostPaths, running: RunningConfig, changes: EntryChange[]): EntryWrites {
   const writes: EntryWrites = { files: [], labels: [] };
   for (const { kind, name, attrs } of changes) {
-    const path = join(kind === 'nets' ? paths.netsDir : paths.bondsDir, name);
-    const content = attrs === null ? null : `${JSON.stringify(attrs, null, 4)}\n`;
-    const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
-    if (content === current) continue;
-    writes.files.push({ path, content });
+    const current = (kind === 'nets' ? running.networks : running.bonds).get(name);
+    const content = attrs === null ? null : entryText(attrs);
+    if (content === (current === undefined ? null : entryText(current))) continue;
+    writes.files.push({ path: join(kind === 'nets' ? paths.netsDir : paths.bondsDir, name), content });
     writes.labels.push(`${kind}/${name}${content === null ? ' (removed)' : ''}`);
   }
   return writes;

@@ -119,7 +119,7 @@ function kernel6(conf: Ipv6Conf, redAddrs: string[] = [], defaultRoute6?: Kernel
   k.ipv6conf.set('red', conf);
   return defaultRoute6 ? { ...k, defaultRoute6 } : k;
 }
-const V6_DEFAULTS: Ipv6Conf = { disabled: false, acceptRa: true, autoconf: true }; // a new device's
+const V6_DEFAULTS: Ipv6Conf = { disabled: false, learning: { acceptRa: true, autoconf: true } }; // a new device's
 const sysctls = (plan: LinkPlan) => plan.sysctls.map((s) => `${s.path}=${s.value}`);
 const NO_RESTORE = { mtu: [], addresses: new Map(), down: [] };
 
@@ -132,26 +132,36 @@ t.test('IPv6 is switched off on a network that configures none, as VDSM does', a
 
 t.test('static IPv6: on, no RAs, no autoconf; the address and the default route added', async (t) => {
   const net = { red: { nic: 'eth1', custom: OVS, ipv6addr: '2001:db8::10/64', ipv6gateway: '2001:db8::1', defaultRoute: true } };
-  const plan = planLinks(desired(net), kernel6({ disabled: true, acceptRa: true, autoconf: true }), new Map(), NO_RESTORE);
+  const plan = planLinks(desired(net), kernel6({ disabled: true, learning: { acceptRa: true, autoconf: true } }), new Map(), NO_RESTORE);
   t.strictSame(sysctls(plan), [
     '/proc/sys/net/ipv6/conf/red/disable_ipv6=0',
     '/proc/sys/net/ipv6/conf/red/accept_ra=0',
     '/proc/sys/net/ipv6/conf/red/autoconf=0',
   ]);
   t.strictSame(args(plan.ip), ['address add 2001:db8::10/64 dev red', 'route replace ::/0 via 2001:db8::1 dev red']);
-  const again = planLinks(desired(net), kernel6({ disabled: false, acceptRa: false, autoconf: false }, ['2001:db8::10/64'],
+  const again = planLinks(desired(net), kernel6({ disabled: false, learning: { acceptRa: false, autoconf: false } }, ['2001:db8::10/64'],
     { dev: 'red', gateway: '2001:db8::1' }), new Map(), NO_RESTORE);
   t.strictSame([...sysctls(again), ...args(again.ip)], [], 'in place: nothing');
 });
 
+t.test('RA and autoconf sysctls not read (the network had no IPv6 when they were read): both written', async (t) => {
+  const net = { red: { nic: 'eth1', custom: OVS, ipv6autoconf: true } };
+  const plan = planLinks(desired(net), kernel6({ disabled: true }), new Map(), NO_RESTORE);
+  t.strictSame(sysctls(plan), [
+    '/proc/sys/net/ipv6/conf/red/disable_ipv6=0',
+    '/proc/sys/net/ipv6/conf/red/accept_ra=1',
+    '/proc/sys/net/ipv6/conf/red/autoconf=1',
+  ]);
+});
+
 t.test('IPv6 default route: removed when the network gives it up, kept for autoconf', async (t) => {
   const route = { dev: 'red', gateway: '2001:db8::1' };
-  const on = { disabled: false, acceptRa: false, autoconf: false };
+  const on = { disabled: false, learning: { acceptRa: false, autoconf: false } };
   const plain = planLinks(desired({ red: { nic: 'eth1', custom: OVS, ipv6addr: '2001:db8::10/64' } }),
     kernel6(on, ['2001:db8::10/64'], route), new Map(), NO_RESTORE);
   t.strictSame(args(plain.ip), ['route del ::/0 dev red']);
   const auto = planLinks(desired({ red: { nic: 'eth1', custom: OVS, ipv6autoconf: true } }),
-    kernel6({ disabled: false, acceptRa: true, autoconf: true }, ['2001:db8::aa/64*'], route), new Map(), NO_RESTORE);
+    kernel6({ disabled: false, learning: { acceptRa: true, autoconf: true } }, ['2001:db8::aa/64*'], route), new Map(), NO_RESTORE);
   t.strictSame([...sysctls(auto), ...args(auto.ip)], [], 'an RA route and a SLAAC address stay');
 });
 

@@ -8,7 +8,8 @@ import { applyFileChanges } from '../../src/files.js';
 import { entryWrites, readRunningConfig, type EntryChange } from '../../src/running-config.js';
 
 /** As a change saves them: only the entries whose content changes are written. */
-const save = (paths: HostPaths, changes: EntryChange[]): Promise<void> => applyFileChanges(entryWrites(paths, changes).files);
+const save = (paths: HostPaths, changes: EntryChange[]): Promise<void> =>
+  applyFileChanges(entryWrites(paths, readRunningConfig(paths), changes).files);
 
 function tempRoot(t: Test): HostPaths {
   const root = mkdtempSync(join(tmpdir(), 'vho-running-'));
