@@ -1,4 +1,5 @@
 /** File writes that never leave a half-written file behind. */
+import { renameSync, statfsSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -16,19 +17,35 @@ export interface FileChange {
  * side by side: a change of hundreds of networks rewrites hundreds of ifcfg
  * files, and fsyncs in flight together share the file system's journal
  * commits. Every file is attempted; the first failure is thrown after all.
+ * On a tmpfs (VDSM's running config in /var/run) nothing survives a crash
+ * anyway: files there are written directly, without fsyncs and the round
+ * trips through libuv's thread pool, which cost more than the writes.
  */
 export async function applyFileChanges(changes: FileChange[]): Promise<void> {
   const dirs = new Set(changes.map((c) => dirname(c.path)));
   const written = new Set(changes.filter((c) => c.content !== null).map((c) => dirname(c.path)));
   await Promise.all([...written].map((dir) => mkdir(dir, { recursive: true })));
-  throwFirst(await Promise.allSettled(changes.map(applyOne)));
-  throwFirst(await Promise.allSettled([...dirs].map(syncDir)));
+  const volatile = new Set([...written].filter(inMemory));
+  throwFirst(await Promise.allSettled(changes.map((c) => applyOne(c, volatile.has(dirname(c.path))))));
+  throwFirst(await Promise.allSettled([...dirs].filter((d) => !volatile.has(d)).map(syncDir)));
 }
 
-async function applyOne({ path, content, mode = 0o644 }: FileChange): Promise<void> {
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
+function inMemory(dir: string): boolean {
+  const { type } = statfsSync(dir);
+  return type === TMPFS_MAGIC || type === RAMFS_MAGIC;
+}
+
+async function applyOne({ path, content, mode = 0o644 }: FileChange, volatile: boolean): Promise<void> {
   if (content === null) return rm(path, { force: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
+    if (volatile) {
+      writeFileSync(tmp, content, { mode });
+      return renameSync(tmp, path);
+    }
     const file = await open(tmp, 'w', mode);
     try {
       await file.writeFile(content);

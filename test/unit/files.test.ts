@@ -50,3 +50,18 @@ t.test('applyFileChanges: one file that cannot be written fails the call, the ot
   for (const n of names) t.equal(readFileSync(join(sub, n), 'utf8'), n, `${n} written`);
   t.strictSame(readdirSync(sub).sort(), ['blocked', ...names].sort(), 'no temporary file left');
 });
+
+t.test('applyFileChanges on a tmpfs (as /var/run): the same result, written directly', async (t) => {
+  const shm = mkdtempSync(join('/dev/shm', 'vho-files-'));
+  t.teardown(() => rmSync(shm, { recursive: true, force: true }));
+  const file = join(shm, 'nets', 'red');
+  await applyFileChanges([{ path: file, content: 'one\n', mode: 0o600 }]);
+  const before = statSync(file).ino;
+  await applyFileChanges([{ path: file, content: 'two\n', mode: 0o600 }]);
+  t.equal(readFileSync(file, 'utf8'), 'two\n');
+  t.not(statSync(file).ino, before, 'replaced by rename');
+  t.equal(statSync(file).mode & 0o777, 0o600);
+  t.strictSame(readdirSync(join(shm, 'nets')), ['red'], 'no temporary file left');
+  await t.rejects(applyFileChanges([{ path: join(shm, 'nets'), content: 'x' }]), { code: 'EISDIR' });
+  t.strictSame(readdirSync(shm), ['nets'], 'a failed write leaves no temporary file');
+});
