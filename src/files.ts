@@ -16,7 +16,8 @@ export interface FileChange {
  * the renames and removals themselves survive a crash. The files are written
  * side by side: a change of hundreds of networks rewrites hundreds of ifcfg
  * files, and fsyncs in flight together share the file system's journal
- * commits. Every file is attempted; the first failure is thrown after all.
+ * commits (a few dozen at a time). Every file is attempted; the first
+ * failure is thrown after all.
  * On a tmpfs (VDSM's running config in /var/run) nothing survives a crash
  * anyway: files there are written directly, without fsyncs and the round
  * trips through libuv's thread pool, which cost more than the writes.
@@ -26,8 +27,22 @@ export async function applyFileChanges(changes: FileChange[]): Promise<void> {
   const written = new Set(changes.filter((c) => c.content !== null).map((c) => dirname(c.path)));
   await Promise.all([...written].map((dir) => mkdir(dir, { recursive: true })));
   const volatile = new Set([...written].filter(inMemory));
-  throwFirst(await Promise.allSettled(changes.map((c) => applyOne(c, volatile.has(dirname(c.path))))));
-  throwFirst(await Promise.allSettled([...dirs].filter((d) => !volatile.has(d)).map(syncDir)));
+  await eachInFlight(changes, (c) => applyOne(c, volatile.has(dirname(c.path))));
+  await eachInFlight([...dirs].filter((d) => !volatile.has(d)), syncDir);
+}
+
+/** Files in flight at once: each holds a descriptor, and a hook inherits VDSM's descriptor limit. */
+const IN_FLIGHT = 32;
+
+/** fn on every item, IN_FLIGHT at a time; every item is attempted, then the first failure is thrown. */
+async function eachInFlight<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  const failures: unknown[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!).catch((err: unknown) => void failures.push(err));
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, items.length) }, worker));
+  if (failures.length) throw failures[0];
 }
 
 const TMPFS_MAGIC = 0x01021994;
@@ -72,9 +87,4 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-function throwFirst(results: PromiseSettledResult<unknown>[]): void {
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -64,4 +65,18 @@ t.test('applyFileChanges on a tmpfs (as /var/run): the same result, written dire
   t.strictSame(readdirSync(join(shm, 'nets')), ['red'], 'no temporary file left');
   await t.rejects(applyFileChanges([{ path: join(shm, 'nets'), content: 'x' }]), { code: 'EISDIR' });
   t.strictSame(readdirSync(shm), ['nets'], 'a failed write leaves no temporary file');
+});
+
+t.test('applyFileChanges keeps few descriptors open: 300 files under a limit of 64', async (t) => {
+  const many = mkdtempSync(join(tmpdir(), 'vho-files-many-'));
+  t.teardown(() => rmSync(many, { recursive: true, force: true }));
+  const script = `
+    import { applyFileChanges } from ${JSON.stringify(new URL('../../src/files.ts', import.meta.url).pathname)};
+    await applyFileChanges(Array.from({ length: 300 }, (_, i) => ({ path: ${JSON.stringify(many)} + '/f' + i, content: String(i) })));
+  `;
+  // prlimit: the soft and hard descriptor limit of the writing process only
+  const r = spawnSync('prlimit', ['--nofile=64', process.execPath, '--import=tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(readdirSync(many).length, 300, 'every file written, no temporary file left');
+  t.equal(readFileSync(join(many, 'f299'), 'utf8'), '299');
 });
