@@ -1,5 +1,5 @@
 /** File writes that never leave a half-written file behind. */
-import { renameSync, statfsSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -19,14 +19,14 @@ export interface FileChange {
  * commits (a few dozen at a time). Every file is attempted; the first
  * failure is thrown after all.
  * On a tmpfs (VDSM's running config in /var/run) nothing survives a crash
- * anyway: files there are written directly, without fsyncs and the round
- * trips through libuv's thread pool, which cost more than the writes.
+ * anyway: files there are written and removed directly, without fsyncs and
+ * the round trips through libuv's thread pool, which cost more than the work.
  */
 export async function applyFileChanges(changes: FileChange[]): Promise<void> {
   const dirs = new Set(changes.map((c) => dirname(c.path)));
   const written = new Set(changes.filter((c) => c.content !== null).map((c) => dirname(c.path)));
   await Promise.all([...written].map((dir) => mkdir(dir, { recursive: true })));
-  const volatile = new Set([...written].filter(inMemory));
+  const volatile = new Set([...dirs].filter(inMemory));
   await eachInFlight(changes, (c) => applyOne(c, volatile.has(dirname(c.path))));
   await eachInFlight([...dirs].filter((d) => !volatile.has(d)), syncDir);
 }
@@ -49,12 +49,17 @@ const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
 
 function inMemory(dir: string): boolean {
-  const { type } = statfsSync(dir);
+  let type: number;
+  try {
+    ({ type } = statfsSync(dir));
+  } catch {
+    return false; // no such directory: only removals there, which find nothing
+  }
   return type === TMPFS_MAGIC || type === RAMFS_MAGIC;
 }
 
 async function applyOne({ path, content, mode = 0o644 }: FileChange, volatile: boolean): Promise<void> {
-  if (content === null) return rm(path, { force: true });
+  if (content === null) return volatile ? rmSync(path, { force: true }) : rm(path, { force: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     if (volatile) {

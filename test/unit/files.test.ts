@@ -65,6 +65,8 @@ t.test('applyFileChanges on a tmpfs (as /var/run): the same result, written dire
   t.strictSame(readdirSync(join(shm, 'nets')), ['red'], 'no temporary file left');
   await t.rejects(applyFileChanges([{ path: join(shm, 'nets'), content: 'x' }]), { code: 'EISDIR' });
   t.strictSame(readdirSync(shm), ['nets'], 'a failed write leaves no temporary file');
+  await applyFileChanges([{ path: file, content: null }, { path: join(shm, 'absent', 'x'), content: null }]);
+  t.strictSame(readdirSync(join(shm, 'nets')), [], 'removed; a removal in a missing directory is fine');
 });
 
 t.test('applyFileChanges keeps few descriptors open: 300 files under a limit of 64', async (t) => {
