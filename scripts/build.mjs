@@ -2,6 +2,7 @@
 // executable file per hook directory: VDSM runs every executable there) and
 // bin/vdsm-ovs.ts into dist/bin/vdsm-ovs. Each bundle needs no node_modules.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,17 +30,21 @@ const options = {
 // logged; src/exec.ts: execa, on the first command), ~270 KB of the ~290 KB of a bundle. Not
 // running them is not enough: V8 still pre-parses every function of the script it compiles,
 // ~15 ms of the start-up of a report hook that logs nothing and runs nothing. So each is
-// bundled on its own and embedded as a string, compiled when first required.
+// bundled on its own and embedded as a string, compiled when first required, with the V8 code
+// cache of an earlier run when there is one (src/code-cache.ts). The cache's name carries a
+// hash of the source, so that a cache never meets another version of the library.
 const COMPILED_ON_REQUIRE = ['winston', 'execa'];
+const CODE_CACHE = JSON.stringify(join(top, 'src', 'code-cache.ts'));
 const embedded = new Map();
 
 async function embeddedSource(name) {
   if (!embedded.has(name)) {
     const result = await build({ ...options, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: top } });
     const fn = `(function (exports, require, module, __filename, __dirname) {${result.outputFiles[0].text}\n})`;
+    const id = `${name}-${createHash('sha256').update(fn).digest('hex').slice(0, 16)}`;
     embedded.set(
       name,
-      `require('node:vm').runInThisContext(${JSON.stringify(fn)}, { filename: \`\${__filename} (bundled ${name})\` })(exports, require, module, __filename, __dirname);\n`,
+      `require(${CODE_CACHE}).runCached(${JSON.stringify(name)}, ${JSON.stringify(id)}, ${JSON.stringify(fn)}, __filename)(exports, require, module, __filename, __dirname);\n`,
     );
   }
   return embedded.get(name);
@@ -50,7 +55,7 @@ const compileOnRequire = {
   setup(b) {
     const filter = new RegExp(`^(${COMPILED_ON_REQUIRE.join('|')})$`);
     b.onResolve({ filter }, ({ path }) => ({ path, namespace: 'compile-on-require' }));
-    b.onLoad({ filter: /.*/, namespace: 'compile-on-require' }, async ({ path }) => ({ contents: await embeddedSource(path), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'compile-on-require' }, async ({ path }) => ({ contents: await embeddedSource(path), loader: 'js', resolveDir: top }));
   },
 };
 

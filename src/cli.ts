@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { readActiveSlaves } from './bond-show.js';
 import { capsAdditions } from './caps.js';
+import { saveCodeCaches } from './code-cache.js';
 import { loadConfig } from './config.js';
 import { applyPlan, bootPersistence, isNoop, makePlan, NO_REQUEST, observe, renderPlan, type Observed } from './converge.js';
 import { describe, HostError, InvalidRequest } from './errors.js';
@@ -61,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     log.error(errorLine);
   }
   await log.close();
+  await saveCodeCaches();
   process.stderr.write(log.stderrText(errorLine));
   return errorLine === undefined ? 0 : EXIT_FAILED;
 }

@@ -3,10 +3,10 @@ import { renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** A file to write (content) or to remove (null). */
+/** A file to write (content: text, or bytes for a binary file) or to remove (null). */
 export interface FileChange {
   path: string;
-  content: string | null;
+  content: string | Uint8Array | null;
   mode?: number;
 }
 

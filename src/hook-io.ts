@@ -5,6 +5,7 @@
  * first stderr line.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { saveCodeCaches } from './code-cache.js';
 import { loadConfig, type HookConfig } from './config.js';
 import { describe, HookError, InvalidRequest } from './errors.js';
 import { createLog, type Log } from './log.js';
@@ -56,5 +57,6 @@ async function runHook(hook: string, fileVar: string, handler: (text: string, ct
     process.exitCode = EXIT_FAILED;
   }
   await log.close();
+  await saveCodeCaches();
   process.stderr.write(log.stderrText(errorLine));
 }

@@ -17,6 +17,8 @@ export interface HostPaths {
   persistedNetsDir: string;
   persistedBondsDir: string;
   ifcfgDir: string;
+  /** V8's compiled code of the embedded libraries (see code-cache.ts) */
+  codeCacheDir: string;
   resolvConf: string;
   log: string;
   lock: string;
@@ -35,6 +37,7 @@ export function hostPaths(root = process.env['VDSM_HOOK_OVS_ROOT'] || '/'): Host
     persistedNetsDir: join(root, 'var/lib/vdsm/persistence/netconf/nets'),
     persistedBondsDir: join(root, 'var/lib/vdsm/persistence/netconf/bonds'),
     ifcfgDir: join(root, 'etc/sysconfig/network-scripts'),
+    codeCacheDir: join(root, 'var/cache/vdsm-hook-ovs'),
     resolvConf: join(root, 'etc/resolv.conf'),
     log: join(root, 'var/log/vdsm/ovs-hook.log'),
     lock: join(root, 'run/vdsm-hook-ovs.lock'),

@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap';
 import { execa } from 'execa';
 import { builtinModules } from 'node:module';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ const HOOK = '/usr/libexec/vdsm/hooks/before_network_setup/50_ovs';
 const CONF = '/etc/vdsm/vdsm-hook-ovs.conf';
 const CLI = '/usr/bin/vdsm-ovs';
 const STATE = '/var/lib/vdsm-hook-ovs';
+const CACHE = '/var/cache/vdsm-hook-ovs';
 const SUDOERS = '/etc/sudoers.d/50_vdsm_hook_ovs';
 const LOG = '/var/log/vdsm/ovs-hook.log';
 const UNIT = '/usr/lib/systemd/system/vdsm-hook-ovs-restore.service';
@@ -43,6 +44,7 @@ t.test('the RPM', async (t) => {
     t.same(entry(UNIT)?.slice(1), ['-rw-r--r--', '', 'root:root'], 'the restore unit in systemd\'s unit directory, 0644');
     t.same(entry(STATE)?.slice(1), ['drwx--x--x', '', 'root:root'], 'the state directory: root\'s, not listable');
     t.same(entry(`${STATE}/report`)?.slice(1), ['drwxr-xr-x', '', 'vdsm:kvm'], 'its report directory: for the hooks running as vdsm');
+    t.same(entry(CACHE)?.slice(1), ['drwxr-xr-x', '', 'root:root'], 'the code cache directory: root\'s, readable by all');
     t.same(entry(LOG)?.slice(1), ['-rw-r--r--', 'g', 'vdsm:kvm'], 'the log: vdsm\'s, so every hook can write it (%ghost, made by %post)');
     t.same(entry(CONF)?.slice(1), ['-rw-r--r--', 'cn', 'root:root'], 'config 0644, %config(noreplace)');
     t.same(entry(SUDOERS)?.slice(1), ['-r--r-----', 'cn', 'root:root'], 'sudoers drop-in 0440, %config(noreplace)');
@@ -70,6 +72,7 @@ t.test('the RPM', async (t) => {
     }
     const erase = await execa('sh', ['-c', preun, 'preun', '0'], { reject: false });
     t.equal(erase.exitCode, 0, '%preun on erase succeeds');
+    t.match(preun, /^\s*rm -f \/var\/cache\/vdsm-hook-ovs\/\*\.v8$/m, '%preun on erase removes the code caches the hooks wrote');
     t.match(erase.stderr, /stay configured and running/, 'and says what it leaves running');
     const upgrade = await execa('sh', ['-c', preun, 'preun', '1'], { reject: false });
     t.equal(upgrade.stderr, '', '%preun on upgrade is silent');
@@ -129,6 +132,14 @@ t.test('the RPM', async (t) => {
       { script: hook, env });
     t.equal(r.exitCode, 0, 'installed hook succeeded');
     t.ok(await sb.ping(sb.host, '10.33.0.2'), 'the network added by the installed hook carries traffic');
+    // the caches of what that run loaded: execa (commands) and winston (its log)
+    const caches = () => readdirSync(join(root, CACHE)).sort().map((name) => {
+      const st = statSync(join(root, CACHE, name));
+      return { name, ino: st.ino, uid: st.uid, mode: st.mode & 0o777 };
+    });
+    const written = caches();
+    t.match(written.map((c) => c.name).join(' '), /^execa-[0-9a-f]{16}\.v8 winston-[0-9a-f]{16}\.v8$/, 'the root hook wrote the code caches');
+    t.ok(written.every((c) => c.uid === 0 && c.mode === 0o644), 'root\'s, 0644');
 
     // after_get_caps as VDSM runs it: as the vdsm user, reading OVS through sudo
     const capsAsVdsm = async () => {
@@ -160,6 +171,7 @@ t.test('the RPM', async (t) => {
       { script: join(root, '/usr/libexec/vdsm/hooks/after_network_setup_fail/50_ovs'), env });
     t.equal(fail.exitCode, 0, 'installed after_network_setup_fail succeeded');
     t.equal(await sb.hostOvs.vsctl('list-br'), '', 'and rolled the network back');
+    t.strictSame(caches(), written, 'the later runs, as vdsm and as root, used the code caches: none rewritten');
     const show = await sb.exec(sb.host, join(root, CLI), ['show'], {
       env: { ...env, OVS_RUNDIR: sb.hostOvs.rundir, VDSM_HOOK_OVS_DATAPATH: 'netdev' },
     });

@@ -458,7 +458,7 @@ export interface Sandbox {
   /** True when `count` echo replies arrive within the timeout. */
   ping(ns: string, addr: string, opts?: { count?: number; timeoutS?: number }): Promise<boolean>
   setLink(ns: string, dev: string, up: boolean): Promise<void>
-  /** Every regular file under root except var/log/ and run/, relative path -> content. */
+  /** Every regular file under root except var/log/, var/cache/ and run/, relative path -> content. */
   files(): Promise<Record<string, string>>
   /** Stop both OVS, delete the namespaces and files (idempotent, never throws). */
   cleanup(): Promise<void>
@@ -555,8 +555,11 @@ async function walkFiles(root: string, rel: string, out: Record<string, string>)
   }
 }
 
-/** The hook's log and lock change on every run, so "files unchanged" ignores them. */
-const isVolatile = (rel: string): boolean => rel.startsWith('var/log/') || rel.startsWith('run/')
+/**
+ * The hook's log and lock change on every run, and its code cache (var/cache) is written by
+ * whichever run first may: none of them is host state, so "files unchanged" ignores them.
+ */
+const isVolatile = (rel: string): boolean => rel.startsWith('var/log/') || rel.startsWith('run/') || rel.startsWith('var/cache/')
 
 /**
  * Build a sandbox: host and peer namespaces each running an OVS, veth pairs
