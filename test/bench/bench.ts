@@ -21,7 +21,9 @@
  * For each N, scenario and repetition the hook and the floor run one after the
  * other in this process (which goes first alternates), each through the same
  * `ip netns exec HOST env OVS_RUNDIR=... CMD` path, timed with process.hrtime
- * around the whole subprocess:
+ * around the whole subprocess. Each timed step, hook or floor, waits first for
+ * both OVS daemons to be idle (Bench.settle), so that none pays for the work
+ * ovs-vswitchd still does for the step before it:
  *
  *   add     hook adds the networks (and bonds) from empty
  *           floor: ONE ovs-vsctl transaction with the commands the hook issues
@@ -34,7 +36,8 @@
  *                                                 floor: one transaction of N `set Port tag=` back
  *   caps    after_get_caps with the networks (and bonds)
  *                                                 floor: the one ovs-vsctl read of all tables it makes
- *   remove  hook removes every network (and bond) floor: one transaction `del-br` of each bridge
+ *   remove  hook removes every network (and bond) floor: one transaction `del-br` of each
+ *                                                 network's fake bridge, then of each bridge
  *
  * The floor's add, edit and rollback are checked to leave the same OVS configuration as
  * the hook's (first repetition of each N and scenario); the hook's rollback to restore
@@ -318,8 +321,15 @@ class Layout {
     return transaction(cmds)
   }
 
+  /**
+   * The transaction src/planner.ts issues: each network's fake bridge, then
+   * the bridges. Deleting only the bridges leaves OVS the same, but took
+   * ovs-vswitchd 3 times as long at N = 1000 (33 s against the hook's 11).
+   */
   floorRemoveArgs(): string[] {
-    return transaction(this.bridges.map((b) => ['del-br', b]))
+    const cmds: string[][] = []
+    for (let i = 0; i < this.n; i++) cmds.push(['del-br', netName(i)])
+    return transaction([...cmds, ...this.bridges.map((b) => ['del-br', b])])
   }
 }
 
@@ -375,8 +385,49 @@ class Bench {
     return { OVS_RUNDIR: this.sb.hostOvs.rundir }
   }
 
-  /** Time one subprocess in the host namespace; throws with stderr if it fails. */
+  /** Total time settle() waited, ms: printed, so that a reader sees how busy OVS stayed after steps. */
+  settledMs = 0
+
+  /**
+   * Waits until both OVS daemons are idle (under 10% of a CPU over 200 ms, at
+   * most 60 s). After a transaction returns, ovs-vswitchd goes on creating or
+   * deleting the userspace datapath's devices, hundreds of them at N = 1000:
+   * a step timed meanwhile would pay for the previous one. The hook's cycle
+   * left it time for that (its steps are slower), the floor's did not, so
+   * every timed step, hook or floor, starts from an idle OVS.
+   */
+  async settle(): Promise<void> {
+    const start = Date.now()
+    const pids = await Promise.all(['ovsdb-server', 'ovs-vswitchd'].map(async (d) =>
+      (await fs.readFile(path.join(this.sb.hostOvs.rundir, `${d}.pid`), 'utf8')).trim()))
+    // utime + stime, in clock ticks (fields 14 and 15; the command name in field 2 may hold spaces)
+    const ticks = async (): Promise<number> => {
+      let sum = 0
+      for (const pid of pids) {
+        const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8')
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        sum += Number(fields[11]) + Number(fields[12])
+      }
+      return sum
+    }
+    let before = await ticks()
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const now = await ticks()
+      // 100 ticks a second: 2 ticks in 200 ms is 10% of a CPU
+      if (now - before <= 2) break
+      if (Date.now() - start > 60_000) {
+        console.error(`  settle: OVS still busy after 60 s (${now - before} ticks in 200 ms); timing the next step anyway`)
+        break
+      }
+      before = now
+    }
+    this.settledMs += Date.now() - start
+  }
+
+  /** Time one subprocess in the host namespace, from an idle OVS; throws with stderr if it fails. */
   async timed(cmd: string, args: string[], input?: string): Promise<number> {
+    await this.settle()
     const t0 = process.hrtime.bigint()
     const r = await this.sb.exec(this.sb.host, cmd, args, {
       env: this.env,
@@ -402,7 +453,7 @@ class Bench {
     await fs.symlink(run, path.join(this.hookRoot, 'var/run'))
   }
 
-  /** Run a hook as VDSM does (as Sandbox.runHook does), timing only the subprocess; check: its output. */
+  /** Run a hook as VDSM does (as Sandbox.runHook does), from an idle OVS, timing only the subprocess; check: its output. */
   async hook(
     payload: unknown,
     what: string,
@@ -413,6 +464,7 @@ class Bench {
     await fs.writeFile(jsonFile, JSON.stringify(payload))
     const logFile = path.join(this.hookRoot, 'var/log/vdsm/ovs-hook.log')
     const logBefore = await fs.stat(logFile).then((s) => s.size, () => 0)
+    await this.settle()
     const wallStart = Date.now()
     const t0 = process.hrtime.bigint()
     const r = await this.sb.exec(this.sb.host, path.join(this.hooksDir, point, '50_ovs'), [], {
@@ -723,6 +775,7 @@ async function main(): Promise<void> {
   console.log()
   console.log(`node -e 0 (Node start-up, via ip netns exec): median ${ms(median(nodeMs))} ms over ${nodeMs.length} runs`)
   console.log(`ip netns exec HOST env true (namespace entry): median ${ms(median(nsEntryMs))} ms`)
+  console.log(`waited ${(b.settledMs / 1000).toFixed(1)} s in all for OVS to go idle before timed steps (untimed)`)
   console.log()
   console.log('where the hook spends its time (medians, ms, from its own log timestamps):')
   console.log(
