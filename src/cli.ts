@@ -62,8 +62,8 @@ export async function main(argv: string[]): Promise<number> {
     log.error(errorLine);
   }
   await log.close();
-  await saveCodeCaches();
   process.stderr.write(log.stderrText(errorLine));
+  await saveCodeCaches();
   return errorLine === undefined ? 0 : EXIT_FAILED;
 }
 

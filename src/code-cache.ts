@@ -67,8 +67,8 @@ function readCache(file: string): Buffer | undefined {
 /**
  * Writes the caches this run compiled without, when it may write the cache
  * directory, and removes the caches of other versions of those libraries.
- * Called once a run has done its work, so that the cache holds everything
- * it compiled. Never throws.
+ * Called last, after the run's answer and stderr: the cache then holds
+ * everything the run compiled, and serves only later runs. Never throws.
  */
 export async function saveCodeCaches(): Promise<void> {
   if (uncached.length === 0) return;

@@ -57,6 +57,6 @@ async function runHook(hook: string, fileVar: string, handler: (text: string, ct
     process.exitCode = EXIT_FAILED;
   }
   await log.close();
-  await saveCodeCaches();
   process.stderr.write(log.stderrText(errorLine));
+  await saveCodeCaches();
 }
