@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { readActiveSlaves } from './bond-show.js';
 import { capsAdditions } from './caps.js';
-import { saveCodeCaches } from './code-cache.js';
 import { loadConfig } from './config.js';
 import { applyPlan, bootPersistence, isNoop, makePlan, NO_REQUEST, observe, renderPlan, type Observed } from './converge.js';
 import { describe, HostError, InvalidRequest } from './errors.js';
@@ -63,7 +62,6 @@ export async function main(argv: string[]): Promise<number> {
   }
   await log.close();
   process.stderr.write(log.stderrText(errorLine));
-  await saveCodeCaches();
   return errorLine === undefined ? 0 : EXIT_FAILED;
 }
 

@@ -38,7 +38,11 @@ export function runCached(name: string, id: string, source: string, filename: st
   const file = join(hostPaths().codeCacheDir, `${id}.v8`);
   const cachedData = readCache(file);
   const script = new Script(source, { filename: `${filename} (bundled ${name})`, ...(cachedData ? { cachedData } : {}) });
-  if (!cachedData || script.cachedDataRejected) uncached.push({ file, script });
+  if (!cachedData || script.cachedDataRejected) {
+    // saved once the run has nothing left to do: after its answer and stderr, with all it compiled
+    if (uncached.length === 0) process.once('beforeExit', () => void saveCodeCaches());
+    uncached.push({ file, script });
+  }
   return script.runInThisContext();
 }
 
@@ -67,8 +71,7 @@ function readCache(file: string): Buffer | undefined {
 /**
  * Writes the caches this run compiled without, when it may write the cache
  * directory, and removes the caches of other versions of those libraries.
- * Called last, after the run's answer and stderr: the cache then holds
- * everything the run compiled, and serves only later runs. Never throws.
+ * Never throws.
  */
 export async function saveCodeCaches(): Promise<void> {
   if (uncached.length === 0) return;

@@ -5,7 +5,6 @@
  * first stderr line.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { saveCodeCaches } from './code-cache.js';
 import { loadConfig, type HookConfig } from './config.js';
 import { describe, HookError, InvalidRequest } from './errors.js';
 import { createLog, type Log } from './log.js';
@@ -58,5 +57,4 @@ async function runHook(hook: string, fileVar: string, handler: (text: string, ct
   }
   await log.close();
   process.stderr.write(log.stderrText(errorLine));
-  await saveCodeCaches();
 }
