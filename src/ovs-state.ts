@@ -1,10 +1,9 @@
 /**
- * The observed Open vSwitch state: one `ovs-vsctl list` of Bridge, Port and
- * Interface. Rows carrying the hook's mark in external_ids are its own; the
- * names of all others are kept only so that nothing is created over them.
+ * The observed Open vSwitch state: one read of Bridge, Port and Interface.
+ * Rows carrying the hook's mark in external_ids are its own; the names of
+ * all others are kept only so that nothing is created over them.
  */
-import { OvsError } from './errors.js';
-import type { Vsctl } from './vsctl.js';
+import { listArgs, type Row, type TableRead, type Vsctl } from './vsctl.js';
 
 /** external_ids key marking what the hook created; its value is the row's role. */
 export const OWNER_KEY = 'vdsm-hook-ovs';
@@ -49,26 +48,22 @@ export interface OvsState {
   interfaces: Map<string, OvsInterface>;
 }
 
-const BRIDGE_COLS = '_uuid,name,ports,datapath_type,stp_enable,external_ids';
-const PORT_COLS = '_uuid,name,interfaces,tag,fake_bridge,bond_mode,lacp,external_ids';
-const IFACE_COLS = '_uuid,name,type,mtu_request,external_ids';
-
-/** One read of the three tables (fixed, so that the sudoers drop-in can allow exactly it). */
-export const READ_ARGS: readonly string[] = [
-  '--format=json', '--data=json',
-  `--columns=${BRIDGE_COLS}`, 'list', 'Bridge', '--',
-  `--columns=${PORT_COLS}`, 'list', 'Port', '--',
-  `--columns=${IFACE_COLS}`, 'list', 'Interface',
+/** The one read of the three tables (fixed, so that the sudoers drop-in can allow exactly it). */
+export const OVS_TABLES: readonly TableRead[] = [
+  { table: 'Bridge', columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'external_ids'] },
+  { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'external_ids'] },
+  { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'external_ids'] },
 ];
 
+/** That read as `ovs-vsctl` arguments, for those who read through it. */
+export const READ_ARGS: readonly string[] = listArgs(OVS_TABLES);
+
 export async function readOvsState(vsctl: Vsctl): Promise<OvsState> {
-  return parseOvsState(await vsctl.call([...READ_ARGS], 'reading the OVS database'));
+  return parseOvsState(await vsctl.select(OVS_TABLES, 'reading the OVS database'));
 }
 
-/** Parses the three JSON tables (one per line) that readOvsState asks for. */
-export function parseOvsState(text: string): OvsState {
-  const tables = text.split('\n').filter((l) => l.trim() !== '').map((l) => rowsOf(l));
-  if (tables.length !== 3) throw new OvsError('ovs-vsctl', `expected 3 tables, got ${tables.length}`);
+/** The state from the rows of OVS_TABLES, in that order (the reads check there are as many). */
+export function parseOvsState(tables: Row[][]): OvsState {
   const [bridgeRows, portRows, ifaceRows] = tables as [Row[], Row[], Row[]];
   const ifaceName = new Map(ifaceRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
   const portName = new Map(portRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
@@ -129,17 +124,6 @@ export function foreignNames(state: OvsState): Set<string> {
     for (const row of table.values()) if (!row.role) names.add(row.name);
   }
   return names;
-}
-
-type Row = Record<string, unknown>;
-
-function rowsOf(line: string): Row[] {
-  const { headings, data } = JSON.parse(line) as { headings: string[]; data: unknown[][] };
-  return data.map((values) => {
-    const row: Row = {};
-    headings.forEach((h, i) => (row[h] = values[i]));
-    return row;
-  });
 }
 
 // OVSDB JSON atoms: ["uuid", u], ["set", [..]] (a one-element set may be the bare atom), ["map", [[k, v], ..]]

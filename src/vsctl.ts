@@ -1,6 +1,12 @@
-/** ovs-vsctl: one read of the DB, one write transaction. OVS_RUNDIR passes through the environment. */
+/**
+ * Open vSwitch: one read of the DB, one write transaction (ovs-vsctl).
+ * Root reads through OVS's sockets (ovs-socket.ts), starting no process;
+ * the hooks VDSM runs as its own user read through sudo and the tools.
+ * Both honour OVS_RUNDIR and the timeout.
+ */
 import { OvsError } from './errors.js';
 import { firstLine, run } from './exec.js';
+import { dbSocket, rpc, vswitchdSocket, type Failure } from './ovs-socket.js';
 
 export interface Command {
   args: string[];
@@ -10,27 +16,80 @@ export interface Command {
 
 type Tool = 'ovs-vsctl' | 'ovs-appctl';
 
+/** The columns of one table that a read asks for. */
+export interface TableRead {
+  table: string;
+  columns: readonly string[];
+}
+
+/** One OVSDB row, column -> value in OVSDB's JSON notation. */
+export type Row = Record<string, unknown>;
+
+/** `ovs-vsctl list` of the tables as one command: what the sudoers drop-in allows. */
+export function listArgs(tables: readonly TableRead[]): string[] {
+  return ['--format=json', '--data=json', ...tables.flatMap((t, i) => [...(i ? ['--'] : []), `--columns=${t.columns.join(',')}`, 'list', t.table])];
+}
+
+/** `ovs-vsctl --format=json list` prints each table as {headings, data} on a line of its own. */
+export function rowsOfList(text: string, tables: number): Row[][] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== tables) throw new OvsError('ovs-vsctl', `expected ${tables} tables, got ${lines.length}`);
+  return lines.map((line) => {
+    const { headings, data } = JSON.parse(line) as { headings: string[]; data: unknown[][] };
+    return data.map((values) => {
+      const row: Row = {};
+      headings.forEach((h, i) => (row[h] = values[i]));
+      return row;
+    });
+  });
+}
+
+/** ovsdb-server's answer to a transact of selects: one {rows} per select, or an {error} for a failed one. */
+export function rowsOfSelect(result: unknown, tables: number): Row[][] {
+  const ops = Array.isArray(result) ? (result as { rows?: unknown; error?: unknown; details?: unknown }[]) : [];
+  if (ops.length !== tables) throw new OvsError('ovsdb-server', `expected ${tables} tables, got ${ops.length}`);
+  return ops.map((op) => {
+    if (!Array.isArray(op.rows)) throw new OvsError('ovsdb-server', `select failed: ${String(op.error)}: ${String(op.details)}`);
+    return op.rows as Row[];
+  });
+}
+
 // "2026-11-23T14:45:06Z|00001|daemon_unix|WARN|" is stripped, so that the same failure reads the same each time
 const OVS_LOG_PREFIX = /^\d{4}-\d\d-\d\dT[\d:.]+Z\|\d+\|[\w-]+\|[A-Z]+\|/;
 
 export class Vsctl {
   /**
-   * sudo: run the tools through `sudo -n`, for the hooks VDSM runs as its
-   * own user (the package's sudoers drop-in allows exactly their reads).
+   * sudo: read through `sudo -n` and the tools, for the hooks VDSM runs as
+   * its own user (the package's sudoers drop-in allows exactly their reads);
+   * otherwise through OVS's sockets, which only root may open.
    */
   constructor(
     private readonly timeoutS: number,
     private readonly sudo = false,
   ) {}
 
-  /** Runs ovs-vsctl; its errors say what was being done. */
-  call(args: string[], what: string): Promise<string> {
-    return this.checked('ovs-vsctl', args, what);
+  /** The rows of the tables, in one read; its errors say what was being done. */
+  async select(tables: readonly TableRead[], what: string): Promise<Row[][]> {
+    if (this.sudo) return rowsOfList(await this.checked('ovs-vsctl', listArgs(tables), what), tables.length);
+    const selects = tables.map(({ table, columns }) => ({ op: 'select', table, where: [], columns }));
+    const answer = await rpc(dbSocket(), 'transact', ['Open_vSwitch', ...selects], this.timeoutS);
+    if ('failure' in answer) throw new OvsError('ovsdb-server', `${what} failed: ${answer.failure}`, { timedOut: answer.timedOut });
+    return rowsOfSelect(answer.result, tables.length);
   }
 
-  /** Runs ovs-appctl (ovs-vswitchd's control socket); its errors say what was being done. */
-  appctl(args: string[], what: string): Promise<string> {
-    return this.checked('ovs-appctl', args, what);
+  /** An ovs-vswitchd command, as ovs-appctl gives it (e.g. bond/show); its errors say what was being done. */
+  async appctl(args: string[], what: string): Promise<string> {
+    const answer = await this.vswitchd(args);
+    if ('failure' in answer) throw new OvsError(this.sudo ? 'ovs-appctl' : 'ovs-vswitchd', `${what} failed: ${answer.failure}`);
+    return answer.stdout;
+  }
+
+  private vswitchd(args: string[]): Promise<{ stdout: string } | Failure> {
+    if (this.sudo) return this.runTool('ovs-appctl', args);
+    const socket = vswitchdSocket();
+    if (typeof socket !== 'string') return Promise.resolve(socket);
+    return rpc(socket, args[0]!, args.slice(1), this.timeoutS).then((answer) =>
+      'failure' in answer ? answer : { stdout: typeof answer.result === 'string' ? answer.result : '' });
   }
 
   private async checked(tool: Tool, args: string[], what: string): Promise<string> {
@@ -59,7 +118,7 @@ export class Vsctl {
    * DB and then time out waiting for it: ask it before writing anything.
    */
   private async probe(): Promise<void> {
-    const probe = await this.runTool('ovs-appctl', ['version']);
+    const probe = await this.vswitchd(['version']);
     if ('failure' in probe) {
       throw new OvsError('ovs-vswitchd', `not answering: ${probe.failure}`);
     }
@@ -71,11 +130,11 @@ export class Vsctl {
     const probe = this.earlyProbe ?? this.probe();
     this.earlyProbe = undefined;
     await probe;
-    await this.call(commands.flatMap((c) => ['--', ...c.args]), 'transaction');
+    await this.checked('ovs-vsctl', commands.flatMap((c) => ['--', ...c.args]), 'transaction');
   }
 
   /** An OVS tool with its own --timeout, and a hard stop a little later in case it ignores it. */
-  private async runTool(tool: Tool, args: string[]): Promise<{ stdout: string } | { failure: string; timedOut: boolean }> {
+  private async runTool(tool: Tool, args: string[]): Promise<{ stdout: string } | Failure> {
     const argv = [tool, `--timeout=${this.timeoutS}`, ...args];
     const [file, ...rest] = this.sudo ? ['sudo', '-n', ...argv] : argv;
     const result = await run(file!, rest, { timeoutMs: (this.timeoutS + 2) * 1000 });

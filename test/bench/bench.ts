@@ -35,7 +35,9 @@
  *   rollback  after_network_setup_fail undoes the edit
  *                                                 floor: one transaction of N `set Port tag=` back
  *   caps    after_get_caps with the networks (and bonds)
- *                                                 floor: the one ovs-vsctl read of all tables it makes
+ *                                                 floor: its read of all tables as one ovs-vsctl call (the
+ *                                                 hook, as root here, reads ovsdb-server's socket; as vdsm on a
+ *                                                 host, it runs this very command through sudo)
  *   remove  hook removes every network (and bond) floor: one transaction `del-br` of each
  *                                                 network's fake bridge, then of each bridge
  *

@@ -1,6 +1,9 @@
 import t from 'tap';
 import { OvsError } from '../../src/errors.js';
-import { foreignNames, parseOvsState } from '../../src/ovs-state.js';
+import { foreignNames, parseOvsState as parseRows } from '../../src/ovs-state.js';
+import { rowsOfList, rowsOfSelect } from '../../src/vsctl.js';
+
+const parseOvsState = (text: string) => parseRows(rowsOfList(text, 3));
 
 // `ovs-vsctl --format=json --data=json --columns=... list Bridge -- ... list Port -- ... list Interface`:
 // one table per line. Two hook bridges (a NIC uplink with a VLAN network, a bond) and OVN's br-int.
@@ -96,6 +99,15 @@ t.test('an empty database', async (t) => {
 });
 
 t.test('output that is not three tables is an OVS error', async (t) => {
-  t.throws(() => parseOvsState(`${BRIDGES}\n${PORTS}\n`), OvsError);
+  t.throws(() => parseOvsState(`${BRIDGES}\n${PORTS}\n`), { name: 'OvsError', message: 'expected 3 tables, got 2' });
   t.throws(() => parseOvsState(''), OvsError);
+});
+
+t.test("ovsdb-server's select answer: rows per table; a failed select or a missing table is an OVS error", async (t) => {
+  const rows = [[{ _uuid: ['uuid', 'b'], name: 'br0' }], [], []];
+  t.strictSame(rowsOfSelect(rows.map((r) => ({ rows: r })), 3), rows);
+  t.throws(() => rowsOfSelect([{ rows: [] }, { rows: [] }], 3), { name: 'OvsError', message: 'expected 3 tables, got 2' });
+  t.throws(() => rowsOfSelect(null, 3), { name: 'OvsError', message: 'expected 3 tables, got 0' });
+  t.throws(() => rowsOfSelect([{ rows: [] }, { error: 'unknown column', details: 'no column fake in table Port' }, { rows: [] }], 3),
+    { name: 'OvsError', message: 'select failed: unknown column: no column fake in table Port' });
 });
