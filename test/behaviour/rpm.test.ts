@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSandbox } from '../lib/sandbox.js';
 import { ovsNet, setup } from '../lib/requests.js';
+import { vdsmUser } from '../lib/vdsm-user.js';
 
 const top = fileURLToPath(new URL('../..', import.meta.url));
 const HOOK = '/usr/libexec/vdsm/hooks/before_network_setup/50_ovs';
@@ -235,23 +236,4 @@ function parseUnit(text: string): Map<string, string[]> {
     keys.set(key, [...(keys.get(key) ?? []), line.slice(eq + 1).trim()]);
   }
   return keys;
-}
-
-const TEST_USER_MARK = 'vdsm-hook-ovs test user';
-
-/** The vdsm user and kvm group VDSM runs as: made for the test when the machine has none, and removed after. */
-async function vdsmUser(t: Test): Promise<{ uid: number; gid: number }> {
-  const id = async (...args: string[]) => (await execa('id', args, { reject: false })).stdout;
-  const hasGroup = (await execa('getent', ['group', 'kvm'], { reject: false })).exitCode === 0;
-  if (!hasGroup) await execa('groupadd', ['--system', 'kvm']);
-  if (!(await id('-u', 'vdsm'))) {
-    await execa('useradd', ['--system', '--no-create-home', '-g', 'kvm', '-c', TEST_USER_MARK, '-s', '/sbin/nologin', 'vdsm']);
-  }
-  t.teardown(async () => {
-    // also a user left behind by an earlier crashed run, recognised by its comment
-    const passwd = (await execa('getent', ['passwd', 'vdsm'], { reject: false })).stdout;
-    if (passwd.split(':')[4] === TEST_USER_MARK) await execa('userdel', ['vdsm'], { reject: false });
-    if (!hasGroup) await execa('groupdel', ['kvm'], { reject: false });
-  });
-  return { uid: Number(await id('-u', 'vdsm')), gid: Number(await id('-g', 'vdsm')) };
 }

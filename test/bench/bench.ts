@@ -20,8 +20,15 @@
  *
  * For each N, scenario and repetition the hook and the floor run one after the
  * other in this process (which goes first alternates), each through the same
- * `ip netns exec HOST env OVS_RUNDIR=... CMD` path, timed with process.hrtime
- * around the whole subprocess. Each timed step, hook or floor, waits first for
+ * `ip netns exec HOST env -i PATH=... OVS_RUNDIR=... CMD` path, timed with
+ * process.hrtime around the whole subprocess. Every timed process gets only
+ * PATH and its own variables, as a hook gets from VDSM (a systemd service),
+ * none of this process's environment: NODE_EXTRA_CA_CERTS, say, makes each
+ * Node start-up read and parse a CA bundle (~85 ms a process on the machine
+ * this was written on). Each hook runs as the user VDSM runs it as: the
+ * network hooks as root, after_get_caps as vdsm, reading OVS through sudo
+ * and the package's sudoers drop-in (installed for the run, with a vdsm user
+ * and kvm group when the machine has none). Each timed step, hook or floor, waits first for
  * both OVS daemons to be idle (Bench.settle), so that none pays for the work
  * ovs-vswitchd still does for the step before it:
  *
@@ -34,10 +41,9 @@
  *           bonds unchanged)                      floor: one transaction of N `set Port tag=`
  *   rollback  after_network_setup_fail undoes the edit
  *                                                 floor: one transaction of N `set Port tag=` back
- *   caps    after_get_caps with the networks (and bonds)
- *                                                 floor: its read of all tables as one ovs-vsctl call (the
- *                                                 hook, as root here, reads ovsdb-server's socket; as vdsm on a
- *                                                 host, it runs this very command through sudo)
+ *   caps    after_get_caps with the networks (and bonds), as vdsm
+ *                                                 floor: its read of all tables as one ovs-vsctl call, as root
+ *                                                 (the hook runs this very command through sudo)
  *   remove  hook removes every network (and bond) floor: one transaction `del-br` of each
  *                                                 network's fake bridge, then of each bridge
  *
@@ -53,12 +59,18 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createSandbox, type Sandbox } from '../lib/sandbox.js'
+import { vdsmUser, type VdsmUser } from '../lib/vdsm-user.js'
 import { READ_ARGS } from '../../src/ovs-state.js'
 
 const TOP = fileURLToPath(new URL('../../', import.meta.url))
 const HOOKS = path.join(TOP, 'dist/hooks')
 const HOOK_POINTS = ['before_network_setup', 'after_network_setup', 'after_network_setup_fail', 'after_get_caps'] as const
 type HookPoint = (typeof HOOK_POINTS)[number]
+/** Who VDSM runs each hook as (shared/vdsm-hooks.md 1.6): supervdsmd is root, vdsmd is vdsm. */
+const RUNS_AS_VDSM: ReadonlySet<HookPoint> = new Set(['after_get_caps'])
+/** The drop-in the RPM installs, so that the vdsm user's reads go through sudo as on a host. */
+const SUDOERS_SOURCE = path.join(TOP, 'rpm/vdsm-hook-ovs.sudoers')
+const SUDOERS = '/etc/sudoers.d/50_vdsm_hook_ovs'
 const RESULTS_DIR = path.join(TOP, 'bench-results')
 /** a tmpfs, as /var/run is on a host */
 const SHM = '/dev/shm'
@@ -381,6 +393,7 @@ class Bench {
     readonly hooksDir: string,
     /** every sandbox NIC's MTU before anything touched it */
     readonly origMtu: ReadonlyMap<string, number>,
+    readonly vdsm: VdsmUser,
   ) {}
 
   get env(): Record<string, string> {
@@ -433,6 +446,7 @@ class Bench {
     const t0 = process.hrtime.bigint()
     const r = await this.sb.exec(this.sb.host, cmd, args, {
       env: this.env,
+      cleanEnv: true,
       reject: false,
       ...(input !== undefined && { input }),
     })
@@ -445,14 +459,23 @@ class Bench {
 
   /**
    * As on a host: VDSM's running config (var/run) on a tmpfs, the rest (the
-   * snapshot in var/lib, the log) on disk.
+   * snapshot in var/lib, the log) on disk; what the RPM gives the vdsm user
+   * (the log, the report directory) is vdsm's, and the rest readable to it.
    */
   async freshHookRoot(): Promise<void> {
     this.hookRoot = await fs.mkdtemp(path.join(this.workDir, 'root-'))
     const run = await fs.mkdtemp(path.join(SHM, 'vho-bench-run-'))
     teardowns.push(() => fs.rm(run, { recursive: true, force: true }))
+    await fs.chmod(this.hookRoot, 0o755)
+    await fs.chmod(run, 0o755)
     await fs.mkdir(path.join(this.hookRoot, 'var'))
     await fs.symlink(run, path.join(this.hookRoot, 'var/run'))
+    const report = path.join(this.hookRoot, 'var/lib/vdsm-hook-ovs/report')
+    const log = path.join(this.hookRoot, 'var/log/vdsm/ovs-hook.log')
+    await fs.mkdir(report, { recursive: true })
+    await fs.mkdir(path.dirname(log), { recursive: true })
+    await fs.writeFile(log, '')
+    for (const file of [report, log]) await fs.chown(file, this.vdsm.uid, this.vdsm.gid)
   }
 
   /** Run a hook as VDSM does (as Sandbox.runHook does), from an idle OVS, timing only the subprocess; check: its output. */
@@ -464,13 +487,19 @@ class Bench {
   ): Promise<Timed> {
     const jsonFile = path.join(this.workDir, `hook-${++this.seq}.json`)
     await fs.writeFile(jsonFile, JSON.stringify(payload))
+    const asVdsm = RUNS_AS_VDSM.has(point)
+    // the hook rewrites the file in place, as VDSM's temp file is its own
+    if (asVdsm) await fs.chown(jsonFile, this.vdsm.uid, this.vdsm.gid)
+    const script = path.join(this.hooksDir, point, '50_ovs')
+    const [cmd, args] = asVdsm ? ['setpriv', ['--reuid=vdsm', '--regid=kvm', '--init-groups', '--', script]] : [script, []]
     const logFile = path.join(this.hookRoot, 'var/log/vdsm/ovs-hook.log')
     const logBefore = await fs.stat(logFile).then((s) => s.size, () => 0)
     await this.settle()
     const wallStart = Date.now()
     const t0 = process.hrtime.bigint()
-    const r = await this.sb.exec(this.sb.host, path.join(this.hooksDir, point, '50_ovs'), [], {
+    const r = await this.sb.exec(this.sb.host, cmd, args, {
       reject: false,
+      cleanEnv: true,
       env: {
         _hook_json: jsonFile,
         VDSM_HOOK_OVS_ROOT: this.hookRoot,
@@ -622,6 +651,16 @@ function firstDifference(a: string, b: string): string {
 /* main                                                                      */
 /* ------------------------------------------------------------------------ */
 
+/** The RPM's sudoers drop-in in /etc/sudoers.d for the run (checked by visudo); a drop-in found there is put back after. */
+async function installSudoers(): Promise<void> {
+  const check = await execa('visudo', ['-cf', SUDOERS_SOURCE], { reject: false })
+  if (check.exitCode !== 0) throw new Error(`visudo refuses ${SUDOERS_SOURCE}: ${check.stderr || check.stdout}`)
+  const earlier = await fs.readFile(SUDOERS).catch(() => null)
+  teardowns.push(() => (earlier === null ? fs.rm(SUDOERS, { force: true }) : fs.writeFile(SUDOERS, earlier, { mode: 0o440 })))
+  await fs.copyFile(SUDOERS_SOURCE, SUDOERS)
+  await fs.chmod(SUDOERS, 0o440)
+}
+
 interface Row {
   op: Op
   scenario: ScenarioName
@@ -729,6 +768,10 @@ async function main(): Promise<void> {
   const sandboxMs = Date.now() - sandboxStart
   console.log(`sandbox with ${nics.length} NIC(s) created in ${(sandboxMs / 1000).toFixed(1)} s`)
   const workDir = await fs.mkdtemp(path.join(path.dirname(sb.root), 'bench-'))
+  // the vdsm user runs the copied hooks and rewrites its payload files there
+  await fs.chmod(workDir, 0o755)
+  const vdsm = await vdsmUser({ teardown: (fn) => void teardowns.push(fn) })
+  await installSudoers()
   const linksJson = await sb.exec(sb.host, 'ip', ['-j', 'link', 'show'])
   const origMtu = new Map((JSON.parse(linksJson.stdout) as { ifname: string; mtu: number }[]).map((l) => [l.ifname, l.mtu]))
   // the bundle is self-contained CommonJS; no package.json lies above the copy
@@ -739,7 +782,7 @@ async function main(): Promise<void> {
     await fs.copyFile(path.join(HOOKS, point, '50_ovs'), script)
     await fs.chmod(script, 0o755)
   }
-  const b = new Bench(sb, workDir, hooksDir, origMtu)
+  const b = new Bench(sb, workDir, hooksDir, origMtu, vdsm)
 
   // the cost of entering the namespace, paid equally by every measured call
   const nsEntryMs: number[] = []
@@ -761,7 +804,7 @@ async function main(): Promise<void> {
   const floorName: Record<Op, string> = {
     add: '1 vsctl txn + ip -batch',
     noop: 'node -e 0',
-    caps: '1 vsctl read of all tables',
+    caps: '1 vsctl read of all tables (root)',
     edit: '1 vsctl txn (set Port tag)',
     rollback: '1 vsctl txn (set Port tag back)',
     remove: '1 vsctl txn (del-br)',
@@ -775,6 +818,7 @@ async function main(): Promise<void> {
     ),
   )
   console.log()
+  console.log('every timed process ran with PATH and its own variables only, as VDSM runs hooks; after_get_caps as vdsm, through sudo')
   console.log(`node -e 0 (Node start-up, via ip netns exec): median ${ms(median(nodeMs))} ms over ${nodeMs.length} runs`)
   console.log(`ip netns exec HOST env true (namespace entry): median ${ms(median(nsEntryMs))} ms`)
   console.log(`waited ${(b.settledMs / 1000).toFixed(1)} s in all for OVS to go idle before timed steps (untimed)`)

@@ -36,6 +36,11 @@ export interface ExecResult {
 
 interface RunOpts {
   env?: Record<string, string>
+  /**
+   * In a namespace: the command sees PATH and env only, as a child of a
+   * systemd service (VDSM's hooks) does, nothing of this process's environment.
+   */
+  cleanEnv?: boolean
   input?: string
   /** Throw on a non-zero exit (default true). */
   reject?: boolean
@@ -79,8 +84,9 @@ async function run(cmd: string, args: string[], opts: RunOpts = {}): Promise<Exe
  */
 function nsRun(ns: string, cmd: string, args: string[], opts: RunOpts = {}): Promise<ExecResult> {
   const envArgs = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`)
-  const { env: _env, ...rest } = opts
-  return run('ip', ['netns', 'exec', ns, 'env', ...envArgs, cmd, ...args], rest)
+  const clean = opts.cleanEnv ? ['-i', `PATH=${process.env['PATH'] ?? '/usr/sbin:/usr/bin'}`] : []
+  const { env: _env, cleanEnv: _clean, ...rest } = opts
+  return run('ip', ['netns', 'exec', ns, 'env', ...clean, ...envArgs, cmd, ...args], rest)
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
