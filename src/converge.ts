@@ -4,7 +4,8 @@
  * request), rollback (the snapshot's earlier entries as the request) and
  * restore (no request: the running config as it is).
  *   observe -> plan (pure planners) -> one ovs-vsctl transaction -> links
- *   (sysctls, ip, DHCP clients) -> files (running config, ifcfg, resolv.conf)
+ *   (sysctls, ip, DHCP clients) -> running config -> resolv.conf, with the
+ *   ifcfg files written from the transaction on, beside the rest
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -136,12 +137,41 @@ export function renderPlan(plan: Plan): string[] {
   ];
 }
 
-/** Applies the plan: ONE ovs-vsctl transaction, then ip, then the running config files. */
+/**
+ * Applies the plan: ONE ovs-vsctl transaction, then ip, then the running
+ * config files; the ifcfg files beside all that; then resolv.conf.
+ */
 export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsctl, plan: Plan): Promise<void> {
+  checkpoint('transaction');
+  // nothing is written before ovs-vswitchd answers: without it the transaction cannot land
+  if (plan.transaction.commands.length) await vsctl.ready();
+  // The ifcfg files are written while OVS works: their fsyncs go on in libuv's threads while
+  // ovs-vsctl waits for ovs-vswitchd to create or delete devices (seconds at hundreds of
+  // networks), instead of after it. They are rendered from the desired state already, and a
+  // rollback rewrites them from the earlier one.
+  const ifcfgWritten = applyFileChanges(plan.ifcfg.files);
+  try {
+    await applyOvsAndLinks({ paths, config, log }, vsctl, plan);
+  } catch (err) {
+    // a rollback re-reads the directory: no write of this change may land after that
+    await ifcfgWritten.catch(() => undefined);
+    throw err;
+  }
+  await ifcfgWritten;
+  if (plan.ifcfg.labels.length) log.info(`ifcfg files (${bootPersistence(paths)}): ${plan.ifcfg.labels.join(', ')}`);
+  for (const dev of plan.ifcfg.foreign) log.warn(foreignIfcfgLine(dev));
+  if (plan.resolv.skipped) log.warn(plan.resolv.skipped);
+  if (plan.resolv.write) {
+    await applyFileChanges([plan.resolv.write]);
+    log.info(`${plan.resolv.write.path}: nameservers written`);
+  }
+}
+
+/** The transaction, then the kernel (sysctls, ip, DHCP clients), then the running config. */
+async function applyOvsAndLinks({ paths, config, log }: HookContext, vsctl: Vsctl, plan: Plan): Promise<void> {
   const { commands } = plan.transaction;
   const replan = (ovs: OvsState): Command[] =>
     planTransaction(plan.desired, ovs, kernelMtus(plan.observed.kernel), config.datapathType).commands;
-  checkpoint('transaction');
   if (commands.length === 0) {
     log.info('OVS: no changes');
   } else {
@@ -162,14 +192,6 @@ export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsct
   await applyFileChanges(plan.entries.files);
   const saved = plan.entries.labels;
   log.info(saved.length ? `running config saved: ${saved.join(', ')}` : 'running config: no changes');
-  await applyFileChanges(plan.ifcfg.files);
-  if (plan.ifcfg.labels.length) log.info(`ifcfg files (${bootPersistence(paths)}): ${plan.ifcfg.labels.join(', ')}`);
-  for (const dev of plan.ifcfg.foreign) log.warn(foreignIfcfgLine(dev));
-  if (plan.resolv.skipped) log.warn(plan.resolv.skipped);
-  if (plan.resolv.write) {
-    await applyFileChanges([plan.resolv.write]);
-    log.info(`${plan.resolv.write.path}: nameservers written`);
-  }
 }
 
 /**

@@ -124,12 +124,20 @@ export class Vsctl {
     }
   }
 
+  /** Resolves once ovs-vswitchd answered the probe of the next transaction (the one probeAhead started, or a new one). */
+  async ready(): Promise<void> {
+    this.earlyProbe ??= this.probe();
+    await this.earlyProbe;
+  }
+
   /** All commands as ONE transaction: OVS applies all of them or none. */
   async transact(commands: Command[]): Promise<void> {
     if (commands.length === 0) return;
-    const probe = this.earlyProbe ?? this.probe();
-    this.earlyProbe = undefined;
-    await probe;
+    try {
+      await this.ready();
+    } finally {
+      this.earlyProbe = undefined; // each transaction has its own probe
+    }
     await this.checked('ovs-vsctl', commands.flatMap((c) => ['--', ...c.args]), 'transaction');
   }
 
