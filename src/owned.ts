@@ -7,30 +7,45 @@ import { rawBondOptions } from './bond-options.js';
 import type { Owned } from './caps.js';
 import { describe } from './errors.js';
 import { bondIsOvs, networkIsOvs, parseBond, parseNetwork } from './model.js';
-import type { RunningConfig } from './running-config.js';
+import type { RunningEntries } from './running-config.js';
 import { toStr } from './values.js';
 
-export function ownedEntries(running: RunningConfig): { owned: Owned; problems: string[] } {
+export function ownedEntries(running: RunningEntries): { owned: Owned; problems: string[] } {
   const owned: Owned = { networks: [], bonds: [] };
   const problems: string[] = [];
-  const attempt = (what: string, fn: () => void): void => {
+  for (const _ of scanOwned(running, owned, problems));
+  return { owned, problems };
+}
+
+/**
+ * Adds each OVS network and bond of the running config to `owned` as the
+ * iteration reads it, yielding its kind, so that a caller can start what the
+ * first one needs before the rest is read.
+ */
+export function* scanOwned(running: RunningEntries, owned: Owned, problems: string[]): Generator<'network' | 'bond'> {
+  const attempt = (what: string, fn: () => boolean): boolean => {
     try {
-      fn();
+      return fn();
     } catch (err) {
       problems.push(`running config ${what} left out: ${describe(err)}`);
+      return false;
     }
   };
   for (const [name, attrs] of running.networks) {
-    attempt(`network '${name}'`, () => {
-      if (networkIsOvs(name, attrs)) owned.networks.push(parseNetwork(name, attrs));
+    const found = attempt(`network '${name}'`, () => {
+      if (!networkIsOvs(name, attrs)) return false;
+      owned.networks.push(parseNetwork(name, attrs));
+      return true;
     });
+    if (found) yield 'network';
   }
   for (const [name, attrs] of running.bonds) {
-    attempt(`bond '${name}'`, () => {
-      if (!bondIsOvs(name, attrs)) return;
+    const found = attempt(`bond '${name}'`, () => {
+      if (!bondIsOvs(name, attrs)) return false;
       const subject = `bond '${name}'`;
       owned.bonds.push({ def: parseBond(name, attrs), opts: rawBondOptions(subject, toStr(subject, 'options', attrs['options'])) });
+      return true;
     });
+    if (found) yield 'bond';
   }
-  return { owned, problems };
 }

@@ -11,10 +11,10 @@ import { readActiveSlaves } from './bond-show.js';
 import { capsAdditions, mergeCaps, type HostView, type Owned } from './caps.js';
 import { describe, InvalidRequest } from './errors.js';
 import type { HookContext, JsonHandler } from './hook-io.js';
-import { readKernelState } from './kernel.js';
-import { readOvsState } from './ovs-state.js';
-import { ownedEntries } from './owned.js';
-import { readRunningConfig } from './running-config.js';
+import { readKernelState, type KernelState } from './kernel.js';
+import { readOvsState, type OvsState } from './ovs-state.js';
+import { scanOwned } from './owned.js';
+import { runningEntries } from './running-config.js';
 import { statsAdditions, type LinkStats } from './stats.js';
 import { isRecord } from './values.js';
 import { Vsctl } from './vsctl.js';
@@ -22,17 +22,27 @@ import { Vsctl } from './vsctl.js';
 /** Seconds a report waits for OVS: a slow OVS must not hold up getCapabilities. */
 export const REPORT_TIMEOUT_S = 2;
 
-type Adder = (doc: Record<string, unknown>, owned: Owned, problems: string[]) => Promise<Record<string, unknown>>;
+/** What a report adds, and the host reads it needs (started by the first OVS entry found, see reportHook). */
+interface Report {
+  /** Starts the reads an OVS entry of this kind needs, once; true when it started any. */
+  need?(kind: 'network' | 'bond'): boolean;
+  add(doc: Record<string, unknown>, owned: Owned, problems: string[]): Promise<Record<string, unknown>>;
+}
 
-function reportHook(hook: string, add: Adder): JsonHandler {
+function reportHook(hook: string, report: () => Report): JsonHandler {
   return async (doc, ctx) => {
     if (!isRecord(doc)) throw new InvalidRequest('hook input', 'is not a JSON object');
     const problems: string[] = [];
     let out = doc;
     try {
-      const entries = ownedEntries(readRunningConfig(ctx.paths));
-      problems.push(...entries.problems);
-      if (entries.owned.networks.length || entries.owned.bonds.length) out = await add(doc, entries.owned, problems);
+      const { need, add } = report();
+      const owned: Owned = { networks: [], bonds: [] };
+      for (const kind of scanOwned(runningEntries(ctx.paths), owned, problems)) {
+        // one turn of the event loop sends the reads (execa loads, the commands start, the socket
+        // connects), which then go on while the rest of the running config is read: ~1000 files
+        if (need?.(kind)) await ioTurn();
+      }
+      if (owned.networks.length || owned.bonds.length) out = await add(doc, owned, problems);
     } catch (err) {
       problems.push(`nothing added: ${describe(err)}`);
     }
@@ -41,40 +51,70 @@ function reportHook(hook: string, add: Adder): JsonHandler {
   };
 }
 
-export const afterGetCaps = reportHook('after_get_caps', async (caps, owned, problems) => {
-  const view = await readHostView(owned, problems);
-  return view ? mergeCaps(caps, capsAdditions(owned, view)) : caps;
+const ioTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export const afterGetCaps = reportHook('after_get_caps', () => {
+  const reads = new HostReads();
+  return {
+    need: (kind) => reads.start(kind),
+    add: async (caps, owned, problems) => {
+      const view = await reads.view(problems);
+      return view ? mergeCaps(caps, capsAdditions(owned, view)) : caps;
+    },
+  };
 });
 
-export const afterGetStats = reportHook('after_get_stats', async (stats, owned) => {
-  const network = stats['network'];
-  if (!isRecord(network)) return stats;
-  const links = network as Record<string, LinkStats>;
-  return { ...stats, network: { ...links, ...statsAdditions(owned, links) } };
-});
+export const afterGetStats = reportHook('after_get_stats', () => ({
+  add: async (stats, owned) => {
+    const network = stats['network'];
+    if (!isRecord(network)) return stats;
+    const links = network as Record<string, LinkStats>;
+    return { ...stats, network: { ...links, ...statsAdditions(owned, links) } };
+  },
+}));
 
-/** OVS, the kernel and the bonds read side by side, once each whatever the number of networks. */
-async function readHostView(owned: Owned, problems: string[]): Promise<HostView | undefined> {
-  const vsctl = new Vsctl(REPORT_TIMEOUT_S, process.getuid?.() !== 0);
-  const [ovs, kernel, bonds] = await Promise.allSettled([
-    readOvsState(vsctl),
-    readKernelState(REPORT_TIMEOUT_S),
-    owned.bonds.length ? readActiveSlaves(vsctl) : Promise.resolve(new Map<string, string>()),
-  ]);
-  if (kernel.status === 'rejected') {
-    problems.push(`nothing added: ${describe(kernel.reason)}`);
-    return undefined;
+/**
+ * OVS, the kernel and the bonds read side by side, once each whatever the
+ * number of networks: OVS and the kernel from the first OVS entry on, the
+ * bonds from the first OVS bond on.
+ */
+class HostReads {
+  private readonly vsctl = new Vsctl(REPORT_TIMEOUT_S, process.getuid?.() !== 0);
+  private ovs?: Promise<PromiseSettledResult<OvsState>>;
+  private kernel?: Promise<PromiseSettledResult<KernelState>>;
+  private bonds?: Promise<PromiseSettledResult<Map<string, string>>>;
+
+  start(kind: 'network' | 'bond'): boolean {
+    const starts = this.ovs === undefined || (kind === 'bond' && this.bonds === undefined);
+    this.ovs ??= settled(readOvsState(this.vsctl));
+    this.kernel ??= settled(readKernelState(REPORT_TIMEOUT_S));
+    if (kind === 'bond') this.bonds ??= settled(readActiveSlaves(this.vsctl));
+    return starts;
   }
-  const view: HostView = { kernel: kernel.value };
-  if (bonds.status === 'fulfilled') view.activeSlaves = bonds.value;
-  // OVS absent or down is one fact, one line: the bonds' failure says nothing more then
-  if (ovs.status === 'fulfilled') view.ovs = ovs.value;
-  else problems.push(`${describe(ovs.reason)}; reporting from the running config and the kernel only`);
-  if (ovs.status === 'fulfilled' && bonds.status === 'rejected') {
-    problems.push(`${describe(bonds.reason)}; bonds reported without an active slave`);
+
+  async view(problems: string[]): Promise<HostView | undefined> {
+    this.start('network');
+    const noBonds: PromiseSettledResult<Map<string, string>> = { status: 'fulfilled', value: new Map() };
+    const [ovs, kernel, bonds] = await Promise.all([this.ovs!, this.kernel!, this.bonds ?? noBonds]);
+    if (kernel.status === 'rejected') {
+      problems.push(`nothing added: ${describe(kernel.reason)}`);
+      return undefined;
+    }
+    const view: HostView = { kernel: kernel.value };
+    if (bonds.status === 'fulfilled') view.activeSlaves = bonds.value;
+    // OVS absent or down is one fact, one line: the bonds' failure says nothing more then
+    if (ovs.status === 'fulfilled') view.ovs = ovs.value;
+    else problems.push(`${describe(ovs.reason)}; reporting from the running config and the kernel only`);
+    if (ovs.status === 'fulfilled' && bonds.status === 'rejected') {
+      problems.push(`${describe(bonds.reason)}; bonds reported without an active slave`);
+    }
+    return view;
   }
-  return view;
 }
+
+/** The promise's outcome, never a rejection: a read started early must not reject unobserved. */
+const settled = <T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> =>
+  promise.then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason }));
 
 /** Logs a problem when it first appears and when it is gone, remembering between calls in reportDir. */
 function noteProblems(ctx: HookContext, hook: string, problems: string[]): void {

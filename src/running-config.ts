@@ -21,6 +21,19 @@ export function readRunningConfig(paths: HostPaths): RunningConfig {
   return { networks: readDir(paths.netsDir, 'running config'), bonds: readDir(paths.bondsDir, 'running config') };
 }
 
+/** The running config's entries, each file read only when the iteration reaches it. */
+export interface RunningEntries {
+  networks: Iterable<[string, Attrs]>;
+  bonds: Iterable<[string, Attrs]>;
+}
+
+/** The running config read as it is iterated: a reader can act on the first entries while the rest are still unread. */
+export function runningEntries(paths: HostPaths): RunningEntries {
+  return { networks: lazily(paths.netsDir, 'running config'), bonds: lazily(paths.bondsDir, 'running config') };
+}
+
+const lazily = (dir: string, what: string): Iterable<[string, Attrs]> => ({ [Symbol.iterator]: () => dirEntries(dir, what) });
+
 /** The config VDSM persisted (setSafeNetworkConfig) and refills the running config from at boot. */
 export function readPersistedConfig(paths: HostPaths): RunningConfig {
   const what = "VDSM's persisted config";
@@ -28,8 +41,12 @@ export function readPersistedConfig(paths: HostPaths): RunningConfig {
 }
 
 function readDir(dir: string, what: string): Map<string, Attrs> {
-  const entries = new Map<string, Attrs>();
-  if (!existsSync(dir)) return entries;
+  return new Map(dirEntries(dir, what));
+}
+
+/** The entries of a directory in name order, each file read when the iteration reaches it. */
+function* dirEntries(dir: string, what: string): Generator<[string, Attrs]> {
+  if (!existsSync(dir)) return;
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('.')) continue;
     const file = join(dir, name);
@@ -40,9 +57,8 @@ function readDir(dir: string, what: string): Map<string, Attrs> {
       throw new HostError(file, `${what} entry is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
     if (!isRecord(parsed)) throw new HostError(file, `${what} entry is not a JSON object`);
-    entries.set(name, parsed);
+    yield [name, parsed];
   }
-  return entries;
 }
 
 export type EntryChange = { kind: 'nets' | 'bonds'; name: string; attrs: Attrs | null };

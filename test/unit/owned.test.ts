@@ -1,5 +1,7 @@
 import t from 'tap';
-import { ownedEntries } from '../../src/owned.js';
+import type { Owned } from '../../src/caps.js';
+import type { Attrs } from '../../src/model.js';
+import { ownedEntries, scanOwned } from '../../src/owned.js';
 
 t.test('OVS entries parsed, VDSM entries skipped, a broken entry named and left out', async (t) => {
   const { owned, problems } = ownedEntries({
@@ -21,4 +23,32 @@ t.test('OVS entries parsed, VDSM entries skipped, a broken entry named and left 
     'running config network \'broken\' left out: network \'broken\': vlan: "ten" is not an integer in 0-4094',
     'running config bond \'bondx\' left out: bond \'bondx\': nics: "eth5" is not a list',
   ]);
+});
+
+t.test('each OVS entry is yielded as it is read, before the next entry is read', async (t) => {
+  const read: string[] = [];
+  const reading = (entries: [string, Attrs][]): Iterable<[string, Attrs]> => ({
+    *[Symbol.iterator]() {
+      for (const entry of entries) {
+        read.push(entry[0]);
+        yield entry;
+      }
+    },
+  });
+  const owned: Owned = { networks: [], bonds: [] };
+  const problems: string[] = [];
+  const seen: [string, string[]][] = [];
+  const running = {
+    networks: reading([
+      ['ovirtmgmt', { nic: 'eth0', bridged: true }],
+      ['blue', { nic: 'eth1', vlan: 10, custom: { ovs: 'true' } }],
+      ['red', { nic: 'eth1', vlan: 'x', custom: { ovs: 'true' } }],
+    ]),
+    bonds: reading([['bond0', { nics: ['eth2', 'eth3'], options: 'custom=ovs:True' }], ['bond1', { nics: ['eth4', 'eth5'] }]]),
+  };
+  for (const kind of scanOwned(running, owned, problems)) seen.push([kind, [...read]]);
+  t.strictSame(seen, [['network', ['ovirtmgmt', 'blue']], ['bond', ['ovirtmgmt', 'blue', 'red', 'bond0']]],
+    'blue before red is read, bond0 before bond1');
+  t.strictSame([owned.networks.map((n) => n.name), owned.bonds.map((b) => b.def.name)], [['blue'], ['bond0']]);
+  t.match(problems, [/^running config network 'red' left out: network 'red': vlan: "x"/], 'a broken entry is not yielded');
 });

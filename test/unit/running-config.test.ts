@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { HostError } from '../../src/errors.js';
 import { hostPaths, type HostPaths } from '../../src/paths.js';
 import { applyFileChanges } from '../../src/files.js';
-import { entryWrites, readRunningConfig, type EntryChange } from '../../src/running-config.js';
+import { entryWrites, readRunningConfig, runningEntries, type EntryChange } from '../../src/running-config.js';
 
 /** As a change saves them: only the entries whose content changes are written. */
 const save = (paths: HostPaths, changes: EntryChange[]): Promise<void> =>
@@ -112,4 +112,22 @@ t.test('an unchanged entry is not rewritten; a changed one is replaced atomicall
   t.equal(after.mtimeMs, before.mtimeMs, 'same mtime');
   await save(paths, [{ kind: 'nets', name: 'red', attrs: { ...attrs, mtu: 1500 } }]);
   t.not(statSync(file).ino, before.ino, 'a new file renamed over the old one');
+});
+
+t.test('runningEntries reads each file only when the iteration reaches it, as readRunningConfig reads them', async (t) => {
+  const paths = tempRoot(t);
+  mkdirSync(paths.netsDir, { recursive: true });
+  writeFileSync(join(paths.netsDir, 'a'), '{"nic": "eth1"}');
+  writeFileSync(join(paths.netsDir, 'b'), '{"nic": "eth2"}');
+  writeFileSync(join(paths.netsDir, '.c.1234.tmp'), '{"half": ');
+  const eager = readRunningConfig(paths);
+  const it = runningEntries(paths).networks[Symbol.iterator]();
+  t.strictSame(it.next().value, ['a', { nic: 'eth1' }]);
+  writeFileSync(join(paths.netsDir, 'b'), '{"nic": "eth3"}');
+  t.strictSame(it.next().value, ['b', { nic: 'eth3' }], 'b is read after a was handed out');
+  t.ok(it.next().done, 'temp files are skipped');
+  t.strictSame([...eager.networks], [['a', { nic: 'eth1' }], ['b', { nic: 'eth2' }]]);
+  t.strictSame([...runningEntries(paths).bonds], [], 'no bonds directory: no entries');
+  writeFileSync(join(paths.netsDir, 'b'), '{"nic": ');
+  t.throws(() => [...runningEntries(paths).networks], HostError, 'a file that is not JSON fails the read, as readRunningConfig does');
 });
