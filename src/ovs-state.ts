@@ -3,7 +3,7 @@
  * Rows carrying the hook's mark in external_ids are its own; the names of
  * all others are kept only so that nothing is created over them.
  */
-import { listArgs, type Row, type TableRead, type Vsctl } from './vsctl.js';
+import { queryArgs, type Row, type TableRead, type Vsctl } from './vsctl.js';
 
 /** external_ids key marking what the hook created; its value is the row's role. */
 export const OWNER_KEY = 'vdsm-hook-ovs';
@@ -55,8 +55,8 @@ export const OVS_TABLES: readonly TableRead[] = [
   { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'external_ids'] },
 ];
 
-/** That read as `ovs-vsctl` arguments, for those who read through it. */
-export const READ_ARGS: readonly string[] = listArgs(OVS_TABLES);
+/** That read as `ovsdb-client` arguments, for those who read through it (the vdsm user, through sudo). */
+export const QUERY_ARGS: readonly string[] = queryArgs(OVS_TABLES);
 
 export async function readOvsState(vsctl: Vsctl): Promise<OvsState> {
   return parseOvsState(await vsctl.select(OVS_TABLES, 'reading the OVS database'));

@@ -1,8 +1,9 @@
 /**
  * Open vSwitch: one read of the DB, one write transaction (ovs-vsctl).
  * Root reads through OVS's sockets (ovs-socket.ts), starting no process;
- * the hooks VDSM runs as its own user read through sudo and the tools.
- * Both honour OVS_RUNDIR and the timeout.
+ * the hooks VDSM runs as its own user read through sudo and the tools
+ * (the same selects, through ovsdb-client query). Both honour OVS_RUNDIR
+ * and the timeout.
  */
 import { OvsError } from './errors.js';
 import { firstLine, run } from './exec.js';
@@ -14,7 +15,7 @@ export interface Command {
   why: string;
 }
 
-type Tool = 'ovs-vsctl' | 'ovs-appctl';
+type Tool = 'ovs-vsctl' | 'ovs-appctl' | 'ovsdb-client';
 
 /** The columns of one table that a read asks for. */
 export interface TableRead {
@@ -25,23 +26,18 @@ export interface TableRead {
 /** One OVSDB row, column -> value in OVSDB's JSON notation. */
 export type Row = Record<string, unknown>;
 
-/** `ovs-vsctl list` of the tables as one command: what the sudoers drop-in allows. */
-export function listArgs(tables: readonly TableRead[]): string[] {
-  return ['--format=json', '--data=json', ...tables.flatMap((t, i) => [...(i ? ['--'] : []), `--columns=${t.columns.join(',')}`, 'list', t.table])];
+/** A read of the tables as the params of one transact of selects: what the socket is sent. */
+export function selectParams(tables: readonly TableRead[]): unknown[] {
+  return ['Open_vSwitch', ...tables.map(({ table, columns }) => ({ op: 'select', table, where: [], columns }))];
 }
 
-/** `ovs-vsctl --format=json list` prints each table as {headings, data} on a line of its own. */
-export function rowsOfList(text: string, tables: number): Row[][] {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length !== tables) throw new OvsError('ovs-vsctl', `expected ${tables} tables, got ${lines.length}`);
-  return lines.map((line) => {
-    const { headings, data } = JSON.parse(line) as { headings: string[]; data: unknown[][] };
-    return data.map((values) => {
-      const row: Row = {};
-      headings.forEach((h, i) => (row[h] = values[i]));
-      return row;
-    });
-  });
+/**
+ * That read through `ovsdb-client query`, which prints ovsdb-server's
+ * answer and commits nothing (it appends an abort to the transaction):
+ * what the sudoers drop-in allows.
+ */
+export function queryArgs(tables: readonly TableRead[]): string[] {
+  return ['query', JSON.stringify(selectParams(tables))];
 }
 
 /** ovsdb-server's answer to a transact of selects: one {rows} per select, or an {error} for a failed one. */
@@ -70,11 +66,22 @@ export class Vsctl {
 
   /** The rows of the tables, in one read; its errors say what was being done. */
   async select(tables: readonly TableRead[], what: string): Promise<Row[][]> {
-    if (this.sudo) return rowsOfList(await this.checked('ovs-vsctl', listArgs(tables), what), tables.length);
-    const selects = tables.map(({ table, columns }) => ({ op: 'select', table, where: [], columns }));
-    const answer = await rpc(dbSocket(), 'transact', ['Open_vSwitch', ...selects], this.timeoutS);
-    if ('failure' in answer) throw new OvsError('ovsdb-server', `${what} failed: ${answer.failure}`, { timedOut: answer.timedOut });
+    const answer = this.sudo ? await this.query(tables) : await rpc(dbSocket(), 'transact', selectParams(tables), this.timeoutS);
+    if ('failure' in answer) {
+      throw new OvsError(this.sudo ? 'ovsdb-client' : 'ovsdb-server', `${what} failed: ${answer.failure}`, { timedOut: answer.timedOut });
+    }
     return rowsOfSelect(answer.result, tables.length);
+  }
+
+  /** The same selects through the tool: its output is ovsdb-server's answer. */
+  private async query(tables: readonly TableRead[]): Promise<{ result: unknown } | Failure> {
+    const out = await this.runTool('ovsdb-client', queryArgs(tables));
+    if ('failure' in out) return out;
+    try {
+      return { result: JSON.parse(out.stdout) };
+    } catch {
+      return { failure: `printed no JSON answer: ${JSON.stringify(firstLine(out.stdout).slice(0, 80))}`, timedOut: false };
+    }
   }
 
   /** An ovs-vswitchd command, as ovs-appctl gives it (e.g. bond/show); its errors say what was being done. */

@@ -1,13 +1,16 @@
 /**
  * Root reads Open vSwitch through its sockets; the vdsm user through sudo and
- * the tools. Both must see the same: on a real OVS holding the hook's
- * bridges, bond, networks (tagged, untagged, with MTU) and a foreign bridge,
- * the socket reads are compared with ovs-vsctl's and ovs-appctl's own output.
+ * the tools (ovsdb-client query, ovs-appctl). All must see the same: on a
+ * real OVS holding the hook's bridges, bond, networks (tagged, untagged,
+ * with MTU) and a foreign bridge, the socket read and the query the vdsm
+ * user runs are compared with what ovs-vsctl list prints, and the bonds
+ * with ovs-appctl's own output.
  */
 import t from 'tap';
 import { readActiveSlaves } from '../../src/bond-show.js';
-import { OVS_TABLES, parseOvsState, READ_ARGS, readOvsState } from '../../src/ovs-state.js';
-import { rowsOfList, Vsctl } from '../../src/vsctl.js';
+import { OVS_TABLES, parseOvsState, QUERY_ARGS, readOvsState } from '../../src/ovs-state.js';
+import { rowsOfSelect, Vsctl } from '../../src/vsctl.js';
+import { LIST_ARGS, rowsOfList } from '../lib/ovs-list.js';
 import { applyOk, ovsBond, ovsNet, setup } from '../lib/requests.js';
 import { createSandbox } from '../lib/sandbox.js';
 
@@ -28,8 +31,11 @@ t.test('the sockets give the state and the bonds that ovs-vsctl and ovs-appctl g
   const direct = new Vsctl(10);
 
   const state = await readOvsState(direct);
-  const byTool = parseOvsState(rowsOfList(await sb.hostOvs.vsctl(...READ_ARGS), OVS_TABLES.length));
+  const byTool = parseOvsState(rowsOfList(await sb.hostOvs.vsctl(...LIST_ARGS), OVS_TABLES.length));
   t.strictSame(state, byTool, 'the same state, row for row');
+  const query = await sb.exec(sb.host, 'ovsdb-client', ['--timeout=10', ...QUERY_ARGS], { env: { OVS_RUNDIR: sb.hostOvs.rundir } });
+  t.strictSame(parseOvsState(rowsOfSelect(JSON.parse(query.stdout), OVS_TABLES.length)), byTool,
+    'the query the vdsm user runs through sudo: the same state');
   t.strictSame([...state.bridges.keys()].sort(), ['br-int', 'ovsbr-bond0', 'ovsbr-eth3'], 'every bridge, the foreign one included');
   t.strictSame(['red', 'blue'].map((n) => state.ports.get(n)?.fakeBridge), [true, true], 'the networks are fake bridges');
   t.equal(state.ports.get('red')?.tag, 10);

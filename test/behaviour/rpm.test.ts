@@ -58,7 +58,7 @@ t.test('the RPM', async (t) => {
 
   t.test('requirements and scripts', async (t) => {
     const requires = (await rpmq('-qp', '--requires', rpm)).split('\n').map((l) => l.trim());
-    for (const r of ['/usr/bin/ovs-vsctl', '/usr/bin/ovs-appctl', 'vdsm', 'sudo', 'nodejs >= 1:20']) {
+    for (const r of ['/usr/bin/ovs-vsctl', '/usr/bin/ovs-appctl', '/usr/bin/ovsdb-client', 'vdsm', 'sudo', 'nodejs >= 1:20']) {
       t.ok(requires.includes(r), `Requires: ${r}`);
     }
     t.equal(await rpmq('-qp', '--qf', '%{ARCH}', rpm), 'noarch');
@@ -156,14 +156,14 @@ t.test('the RPM', async (t) => {
     rmSync(SUDOERS, { force: true });
     const denied = await capsAsVdsm();
     t.equal(denied.exitCode, 0, 'without the drop-in: still exit 0');
-    t.match(denied.stderr, /^warn: ovs-vsctl: reading the OVS database failed: sudo: .*reporting from the running config and the kernel only/m,
+    t.match(denied.stderr, /^warn: ovsdb-client: reading the OVS database failed: sudo: .*reporting from the running config and the kernel only/m,
       'and says that sudo refused');
     t.strictSame(denied.caps.networks.rpmnet.ports, ['eth1.33'], 'the network as the kernel shows it');
     copyFileSync(join(root, SUDOERS), SUDOERS);
     t.teardown(() => rmSync(SUDOERS, { force: true }));
     const caps = await capsAsVdsm();
     t.equal(caps.exitCode, 0, caps.stderr);
-    t.match(caps.stderr, /^info: resolved: ovs-vsctl: reading the OVS database failed: sudo: /, 'with the drop-in, OVS answers');
+    t.match(caps.stderr, /^info: resolved: ovsdb-client: reading the OVS database failed: sudo: /, 'with the drop-in, OVS answers');
     t.notMatch(caps.stderr, /warn/);
     t.strictSame([caps.caps.networks.rpmnet.vlanid, caps.caps.vlans['eth1.33'].iface], [33, 'eth1'], 'rpmnet is reported');
     t.match(readFileSync(join(root, LOG), 'utf8'), / after_get_caps\[\d+\] info: resolved: /, 'vdsm wrote the shared log');

@@ -42,8 +42,8 @@
  *   rollback  after_network_setup_fail undoes the edit
  *                                                 floor: one transaction of N `set Port tag=` back
  *   caps    after_get_caps with the networks (and bonds), as vdsm
- *                                                 floor: its read of all tables as one ovs-vsctl call, as root
- *                                                 (the hook runs this very command through sudo)
+ *                                                 floor: its read of all tables as one ovsdb-client query, as
+ *                                                 root (the hook runs this very command through sudo)
  *   remove  hook removes every network (and bond) floor: one transaction `del-br` of each
  *                                                 network's fake bridge, then of each bridge
  *
@@ -60,7 +60,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createSandbox, type Sandbox } from '../lib/sandbox.js'
 import { vdsmUser, type VdsmUser } from '../lib/vdsm-user.js'
-import { READ_ARGS } from '../../src/ovs-state.js'
+import { QUERY_ARGS } from '../../src/ovs-state.js'
 
 const TOP = fileURLToPath(new URL('../../', import.meta.url))
 const HOOKS = path.join(TOP, 'dist/hooks')
@@ -349,7 +349,7 @@ class Layout {
 
 const setupRequest = (networks: object, bondings: object): unknown => ({ request: { networks, bondings, options: {} } })
 const transaction = (cmds: string[][]): string[] => ['--timeout=60', ...cmds.flatMap((c) => ['--', ...c])]
-const floorCapsArgs = (): string[] => ['--timeout=60', ...READ_ARGS]
+const floorCapsArgs = (): string[] => ['--timeout=60', ...QUERY_ARGS]
 
 function origMtuOf(origMtu: ReadonlyMap<string, number>, nic: string): number {
   const mtu = origMtu.get(nic)
@@ -629,7 +629,7 @@ async function floorCycle(b: Bench, layout: Layout, out: Samples, nodeMs: number
   const tNode = await b.timed('node', ['-e', '0'])
   out.noop.push({ ms: tNode })
   nodeMs.push(tNode)
-  out.caps.push({ ms: await b.timed('ovs-vsctl', floorCapsArgs()) })
+  out.caps.push({ ms: await b.timed('ovsdb-client', floorCapsArgs()) })
   out.edit.push({ ms: await b.timed('ovs-vsctl', layout.floorEditArgs(EDIT_DELTA)) })
   const afterEdit = await b.snapshot()
   out.rollback.push({ ms: await b.timed('ovs-vsctl', layout.floorEditArgs(0)) })
@@ -804,7 +804,7 @@ async function main(): Promise<void> {
   const floorName: Record<Op, string> = {
     add: '1 vsctl txn + ip -batch',
     noop: 'node -e 0',
-    caps: '1 vsctl read of all tables (root)',
+    caps: '1 ovsdb-client query of all tables (root)',
     edit: '1 vsctl txn (set Port tag)',
     rollback: '1 vsctl txn (set Port tag back)',
     remove: '1 vsctl txn (del-br)',

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { OvsError } from '../../src/errors.js';
 import { foreignNames, parseOvsState as parseRows } from '../../src/ovs-state.js';
-import { rowsOfList, rowsOfSelect } from '../../src/vsctl.js';
+import { rowsOfSelect } from '../../src/vsctl.js';
+import { rowsOfList } from '../lib/ovs-list.js';
 
 const parseOvsState = (text: string) => parseRows(rowsOfList(text, 3));
 

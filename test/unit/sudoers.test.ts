@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { BOND_SHOW_ARGS } from '../../src/bond-show.js';
-import { READ_ARGS } from '../../src/ovs-state.js';
+import { QUERY_ARGS } from '../../src/ovs-state.js';
 import { REPORT_TIMEOUT_S } from '../../src/report.js';
 
 // the drop-in the RPM installs; its syntax is checked by visudo in the RPM test
@@ -17,7 +17,7 @@ function allowed(): string[][] {
 t.test('sudoers allows exactly the reads the report hooks make, with their arguments', async (t) => {
   const timeout = `--timeout=${REPORT_TIMEOUT_S}`;
   t.strictSame(allowed(), [
-    ['/usr/bin/ovs-vsctl', timeout, ...READ_ARGS],
+    ['/usr/bin/ovsdb-client', timeout, ...QUERY_ARGS],
     ['/usr/bin/ovs-appctl', timeout, ...BOND_SHOW_ARGS],
   ]);
   t.match(sudoers, /^vdsm ALL = \(root\) NOPASSWD: VDSM_HOOK_OVS_READ$/m, 'for the vdsm user only');
