@@ -141,7 +141,8 @@ export function renderPlan(plan: Plan): string[] {
  * Applies the plan: ONE ovs-vsctl transaction, then ip, then the running
  * config files; the ifcfg files beside all that; then resolv.conf.
  */
-export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsctl, plan: Plan): Promise<void> {
+export async function applyPlan(ctx: HookContext, vsctl: Vsctl, plan: Plan): Promise<void> {
+  const { paths, log } = ctx;
   checkpoint('transaction');
   // nothing is written before ovs-vswitchd answers: without it the transaction cannot land
   if (plan.transaction.commands.length) await vsctl.ready();
@@ -151,7 +152,7 @@ export async function applyPlan({ paths, config, log }: HookContext, vsctl: Vsct
   // rollback rewrites them from the earlier one.
   const ifcfgWritten = applyFileChanges(plan.ifcfg.files);
   try {
-    await applyOvsAndLinks({ paths, config, log }, vsctl, plan);
+    await applyOvsAndLinks(ctx, vsctl, plan);
   } catch (err) {
     // a rollback re-reads the directory: no write of this change may land after that
     await ifcfgWritten.catch(() => undefined);

@@ -18,7 +18,8 @@ export interface RunningConfig {
 }
 
 export function readRunningConfig(paths: HostPaths): RunningConfig {
-  return { networks: readDir(paths.netsDir, 'running config'), bonds: readDir(paths.bondsDir, 'running config') };
+  const { networks, bonds } = runningEntries(paths);
+  return { networks: new Map(networks), bonds: new Map(bonds) };
 }
 
 /** The running config's entries, each file read only when the iteration reaches it. */

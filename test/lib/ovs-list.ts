@@ -6,14 +6,11 @@
  */
 import { OvsError } from '../../src/errors.js';
 import { OVS_TABLES } from '../../src/ovs-state.js';
-import type { Row, TableRead } from '../../src/vsctl.js';
+import type { Row } from '../../src/vsctl.js';
 
-/** `ovs-vsctl list` of the tables as one command. */
-export function listArgs(tables: readonly TableRead[]): string[] {
-  return ['--format=json', '--data=json', ...tables.flatMap((t, i) => [...(i ? ['--'] : []), `--columns=${t.columns.join(',')}`, 'list', t.table])];
-}
-
-export const LIST_ARGS: readonly string[] = listArgs(OVS_TABLES);
+/** `ovs-vsctl list` of the hook's tables and columns as one command. */
+export const LIST_ARGS: readonly string[] = ['--format=json', '--data=json',
+  ...OVS_TABLES.flatMap((t, i) => [...(i ? ['--'] : []), `--columns=${t.columns.join(',')}`, 'list', t.table])];
 
 /** `ovs-vsctl --format=json list` prints each table as {headings, data} on a line of its own. */
 export function rowsOfList(text: string, tables: number): Row[][] {
