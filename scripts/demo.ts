@@ -174,7 +174,7 @@ const DISPLAY = {
   vlan: '50',
 }
 
-/** Raw Engine values, as in /work/shared/examples/setup-add-vlan-over-bond.json. */
+/** Raw Engine values, as in test/fixtures/vdsm/setup-add-vlan-over-bond.json. */
 const SETUP = {
   request: {
     bondings: {

@@ -23,7 +23,7 @@ t.test('LACP bond in balance-tcp negotiates with the peer and carries traffic', 
   const sb = await createSandbox(t);
   await sb.peerBond('pbond', ['p-eth1', 'p-eth2'], { mode: 'balance-tcp', lacp: 'active' });
   await sb.peerEndpoint('pu', 0, '10.8.0.2/24');
-  const r = await applyOk(t, sb, setup(
+  await applyOk(t, sb, setup(
     { mgmt: ovsNet({ bonding: 'bond0', ipaddr: '10.8.0.1', netmask: '255.255.255.0' }) },
     // the 2015 spelling of the custom options
     { bond0: { nics: ['eth1', 'eth2'], options: 'mode=4 custom=ovs=True,ovs_mode=balance-tcp,ovs_lacp=active' } },

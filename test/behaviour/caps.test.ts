@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyOk, ovsBond, ovsNet, setup, type Attrs } from '../lib/requests.js';
 import { createSandbox, type Sandbox } from '../lib/sandbox.js';
+import { fixtureJson } from '../lib/fixtures.js';
 
-const example = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../../shared/examples/${name}`, import.meta.url), 'utf8'));
+const example = fixtureJson;
 const COUNTER = fileURLToPath(new URL('../lib/count-spawns.cjs', import.meta.url));
 
 /** VDSM's caps for this host: the shared example, with NIC entries for the sandbox's NICs. */

@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSandbox } from '../lib/sandbox.js';
 import { applyOk, remove, setup } from '../lib/requests.js';
+import { fixtureJson } from '../lib/fixtures.js';
 
-const examples = fileURLToPath(new URL('../../../shared/examples/', import.meta.url));
-const example = (name: string) => JSON.parse(readFileSync(join(examples, name), 'utf8'));
+const example = fixtureJson;
 const hook = fileURLToPath(new URL('../../dist/hooks/before_network_setup/50_ovs', import.meta.url));
 
 t.test('mixed request: the OVS network is applied, the legacy one handed back as sent', async (t) => {

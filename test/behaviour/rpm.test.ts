@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createSandbox } from '../lib/sandbox.js';
 import { ovsNet, setup } from '../lib/requests.js';
 import { vdsmUser } from '../lib/vdsm-user.js';
+import { fixturePath } from '../lib/fixtures.js';
 
 const top = fileURLToPath(new URL('../..', import.meta.url));
 const HOOK = '/usr/libexec/vdsm/hooks/before_network_setup/50_ovs';
@@ -145,7 +146,7 @@ t.test('the RPM', async (t) => {
     // after_get_caps as VDSM runs it: as the vdsm user, reading OVS through sudo
     const capsAsVdsm = async () => {
       const file = join(root, 'caps.json');
-      writeFileSync(file, readFileSync(new URL('../../../shared/examples/caps-before.json', import.meta.url)));
+      writeFileSync(file, readFileSync(fixturePath('caps-before.json')));
       chownSync(file, vdsm.uid, vdsm.gid);
       const run = await sb.exec(sb.host, 'setpriv', ['--reuid=vdsm', '--regid=kvm', '--init-groups', '--',
         join(root, '/usr/libexec/vdsm/hooks/after_get_caps/50_ovs')], {

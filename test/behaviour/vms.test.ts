@@ -5,14 +5,15 @@
  * network's host address and the peer on the network's VLAN.
  */
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { applyOk, ovsNet, setup } from '../lib/requests.js';
 import { createSandbox, type Sandbox } from '../lib/sandbox.js';
+import { fixtureText } from '../lib/fixtures.js';
 
 const vnicXml = (network: string, mac: string) =>
-  readFileSync(new URL('../../../shared/examples/vnic-device.xml', import.meta.url), 'utf8')
+  fixtureText('vnic-device.xml')
     .replace('vmnet100', network).replace('00:1a:4a:16:01:51', mac);
 
 interface Nic {

@@ -61,12 +61,13 @@ import { fileURLToPath } from 'node:url'
 import { createSandbox, type Sandbox } from '../lib/sandbox.js'
 import { vdsmUser, type VdsmUser } from '../lib/vdsm-user.js'
 import { QUERY_ARGS } from '../../src/ovs-state.js'
+import { fixturePath } from '../lib/fixtures.js'
 
 const TOP = fileURLToPath(new URL('../../', import.meta.url))
 const HOOKS = path.join(TOP, 'dist/hooks')
 const HOOK_POINTS = ['before_network_setup', 'after_network_setup', 'after_network_setup_fail', 'after_get_caps'] as const
 type HookPoint = (typeof HOOK_POINTS)[number]
-/** Who VDSM runs each hook as (shared/vdsm-hooks.md 1.6): supervdsmd is root, vdsmd is vdsm. */
+/** Who VDSM runs each hook as (VDSM: hooks.py and supervdsm): supervdsmd is root, vdsmd is vdsm. */
 const RUNS_AS_VDSM: ReadonlySet<HookPoint> = new Set(['after_get_caps'])
 /** The drop-in the RPM installs, so that the vdsm user's reads go through sudo as on a host. */
 const SUDOERS_SOURCE = path.join(TOP, 'rpm/vdsm-hook-ovs.sudoers')
@@ -84,7 +85,7 @@ const mark = (role: string): string => `external_ids:${OWNER_KEY}=${role}`
 
 type Op = 'add' | 'noop' | 'caps' | 'edit' | 'rollback' | 'remove'
 const OPS: Op[] = ['add', 'noop', 'caps', 'edit', 'rollback', 'remove']
-const CAPS = fileURLToPath(new URL('../../../shared/examples/caps-before.json', import.meta.url))
+const CAPS = fixturePath('caps-before.json')
 
 /* ------------------------------------------------------------------------ */
 /* arguments                                                                 */

@@ -1,12 +1,11 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import { capsAdditions, mergeCaps, type HostView, type Owned } from '../../src/caps.js';
 import { parseKernelState } from '../../src/kernel.js';
 import { parseBond, parseNetwork, type Attrs } from '../../src/model.js';
 import type { OvsPort, OvsState } from '../../src/ovs-state.js';
+import { fixtureJson } from '../lib/fixtures.js';
 
-const examples = new URL('../../../shared/examples/', import.meta.url);
-const example = (name: string) => JSON.parse(readFileSync(new URL(name, examples), 'utf8'));
+const example = fixtureJson;
 
 function owned(nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}, opts: Record<string, string> = {}): Owned {
   return {

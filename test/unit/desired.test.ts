@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { buildDesired, defaultBridgeName, type HostFacts } from '../../src/desired.js';
 import type { Attrs } from '../../src/model.js';
@@ -6,6 +5,7 @@ import { ifaceNameProblem } from '../../src/names.js';
 import { parseSetupPayload, splitRequest, type OvsRequest } from '../../src/request.js';
 import type { RunningConfig } from '../../src/running-config.js';
 import { assertInvalid } from './fixtures/invalid.js';
+import { fixtureJson } from '../lib/fixtures.js';
 
 const OVS = { ovs: 'true' };
 const OVS_BOND = 'custom=ovs:True';
@@ -30,7 +30,7 @@ function build(
 }
 
 function example(file: string): unknown {
-  return JSON.parse(readFileSync(new URL(`../../../shared/examples/${file}`, import.meta.url), 'utf8'));
+  return fixtureJson(file);
 }
 
 t.test('default parent bridge: ovsbr-<uplink>, hashed when too long', async (t) => {

@@ -1,17 +1,16 @@
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import {
   bondIsOvs, customOf, isRemoval, networkIsOvs, parseBond, parseNetwork, parseOvsFlag, type Attrs,
 } from '../../src/model.js';
 import { assertInvalid } from './fixtures/invalid.js';
+import { fixtureJson } from '../lib/fixtures.js';
 
 const OVS = { ovs: 'true' };
 const RED = "network 'red'";
 const BOND = "bond 'bond0'";
 
 function example(file: string): { networks: Record<string, Attrs>; bondings: Record<string, Attrs> } {
-  const url = new URL(`../../../shared/examples/${file}`, import.meta.url);
-  return JSON.parse(readFileSync(url, 'utf8')).request;
+  return fixtureJson(file).request;
 }
 
 t.test('custom.ovs: which values make a network OVS', async (t) => {

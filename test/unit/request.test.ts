@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { InvalidRequest } from '../../src/errors.js';
 import type { Attrs } from '../../src/model.js';
 import { isEmpty, parseSetupPayload, splitRequest } from '../../src/request.js';
 import type { RunningConfig } from '../../src/running-config.js';
 import { assertInvalid } from './fixtures/invalid.js';
+import { fixtureJson } from '../lib/fixtures.js';
 
 function example(file: string): unknown {
-  return JSON.parse(readFileSync(new URL(`../../../shared/examples/${file}`, import.meta.url), 'utf8'));
+  return fixtureJson(file);
 }
 
 /** Running config entries as VDSM keeps them (one object per network or bond). */

@@ -1,10 +1,10 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import type { Owned } from '../../src/caps.js';
 import { parseBond, parseNetwork } from '../../src/model.js';
 import { statsAdditions, type LinkStats } from '../../src/stats.js';
+import { fixtureJson } from '../lib/fixtures.js';
 
-const stats = JSON.parse(readFileSync(new URL('../../../shared/examples/stats.json', import.meta.url), 'utf8'));
+const stats = fixtureJson('stats.json');
 const network = stats.network as Record<string, LinkStats>;
 const net = (name: string, attrs: Record<string, unknown>) => parseNetwork(name, { custom: { ovs: 'true' }, ...attrs });
 const bond = (name: string, nics: string[], options: string) =>

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { XMLParser } from 'fast-xml-parser';
 import { InvalidRequest } from '../../src/errors.js';
 import type { Attrs } from '../../src/model.js';
 import { plugVnic } from '../../src/vnic.js';
+import { fixtureText } from '../lib/fixtures.js';
 
-const example = (name: string) => readFileSync(new URL(`../../../shared/examples/${name}`, import.meta.url), 'utf8');
+const example = fixtureText;
 const networks = new Map<string, Attrs>([
   ['vmnet100', { nic: 'eth1', vlan: 100, custom: { ovs: 'true' } }],
   ['ovsmgmt', { bonding: 'bond0', custom: { ovs: 'true' } }],
