@@ -1,4 +1,4 @@
-import { runJsonHook } from '../src/hook-io.js';
-import { afterGetCaps } from '../src/report.js';
+import { runJsonHook } from '../src/vdsm/hook-io.js';
+import { afterGetCaps } from '../src/flow/report.js';
 
 void runJsonHook('after_get_caps', afterGetCaps);

@@ -1,4 +1,4 @@
-import { afterNetworkSetupFail } from '../src/after-setup.js';
-import { runJsonHook } from '../src/hook-io.js';
+import { afterNetworkSetupFail } from '../src/flow/after-setup.js';
+import { runJsonHook } from '../src/vdsm/hook-io.js';
 
 void runJsonHook('after_network_setup_fail', afterNetworkSetupFail);

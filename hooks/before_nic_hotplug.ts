@@ -1,4 +1,4 @@
-import { attachVnic } from '../src/device.js';
-import { runXmlHook } from '../src/hook-io.js';
+import { attachVnic } from '../src/flow/device.js';
+import { runXmlHook } from '../src/vdsm/hook-io.js';
 
 void runXmlHook('before_nic_hotplug', attachVnic);

@@ -26,15 +26,15 @@ const options = {
   logLevel: 'warning',
 };
 
-// Packages the hooks load only when a run needs them (src/log.ts: winston, on the first line
-// logged; src/exec.ts: execa, on the first command), ~270 KB of the ~290 KB of a bundle. Not
+// Packages the hooks load only when a run needs them (src/runtime/log.ts: winston, on the first line
+// logged; src/runtime/exec.ts: execa, on the first command), ~270 KB of the ~290 KB of a bundle. Not
 // running them is not enough: V8 still pre-parses every function of the script it compiles,
 // ~15 ms of the start-up of a report hook that logs nothing and runs nothing. So each is
 // bundled on its own and embedded as a string, compiled when first required, with the V8 code
-// cache of an earlier run when there is one (src/code-cache.ts). The cache's name carries a
+// cache of an earlier run when there is one (src/runtime/code-cache.ts). The cache's name carries a
 // hash of the source, so that a cache never meets another version of the library.
 const COMPILED_ON_REQUIRE = ['winston', 'execa'];
-const CODE_CACHE = JSON.stringify(join(top, 'src', 'code-cache.ts'));
+const CODE_CACHE = JSON.stringify(join(top, 'src', 'runtime', 'code-cache.ts'));
 const embedded = new Map();
 
 async function embeddedSource(name) {

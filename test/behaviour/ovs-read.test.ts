@@ -7,9 +7,9 @@
  * with ovs-appctl's own output.
  */
 import t from 'tap';
-import { readActiveSlaves } from '../../src/bond-show.js';
-import { OVS_TABLES, parseOvsState, QUERY_ARGS, readOvsState } from '../../src/ovs-state.js';
-import { rowsOfSelect, Vsctl } from '../../src/vsctl.js';
+import { readActiveSlaves } from '../../src/ovs/bond-show.js';
+import { OVS_TABLES, parseOvsState, QUERY_ARGS, readOvsState } from '../../src/ovs/state.js';
+import { rowsOfSelect, Vsctl } from '../../src/ovs/vsctl.js';
 import { LIST_ARGS, rowsOfList } from '../lib/ovs-list.js';
 import { applyOk, ovsBond, ovsNet, setup } from '../lib/requests.js';
 import { createSandbox } from '../lib/sandbox.js';

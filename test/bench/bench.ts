@@ -60,7 +60,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createSandbox, type Sandbox } from '../lib/sandbox.js'
 import { vdsmUser, type VdsmUser } from '../lib/vdsm-user.js'
-import { QUERY_ARGS } from '../../src/ovs-state.js'
+import { QUERY_ARGS } from '../../src/ovs/state.js'
 import { fixturePath } from '../lib/fixtures.js'
 
 const TOP = fileURLToPath(new URL('../../', import.meta.url))
@@ -78,7 +78,7 @@ const SHM = '/dev/shm'
 const FIRST_VLAN = 100
 const EDIT_DELTA = 1000
 const MTU = 1500
-/** What the hook writes into external_ids (src/ovs-state.ts). */
+/** What the hook writes into external_ids (src/ovs/state.ts). */
 const OWNER_KEY = 'vdsm-hook-ovs'
 const ORIG_MTU_KEY = 'vdsm-hook-ovs-orig-mtu'
 const mark = (role: string): string => `external_ids:${OWNER_KEY}=${role}`
@@ -176,7 +176,7 @@ interface Uplink {
   name: string
   /** the NICs OVS takes: the NIC itself, or the bond's slaves */
   nics: string[]
-  /** the bridge the hook names after the uplink (src/desired.ts defaultBridgeName) */
+  /** the bridge the hook names after the uplink (src/model/desired.ts defaultBridgeName) */
   bridge: string
 }
 
@@ -185,7 +185,7 @@ type ScenarioName = 'vlan' | 'bond'
 /** A scenario says where N networks go; everything else (requests, floors, reset) follows from that. */
 interface Scenario {
   name: ScenarioName
-  /** the uplinks of N networks, in the order the hook plans them (src/planner.ts) */
+  /** the uplinks of N networks, in the order the hook plans them (src/ovs/planner.ts) */
   uplinks(n: number): Uplink[]
   /** index into uplinks(n) of network i */
   uplinkOf(i: number): number
@@ -195,7 +195,7 @@ interface Scenario {
 const NETS_PER_BOND = 10
 /** A bond's options as VDSM's setupNetworks has them (the 2015 spelling test/behaviour/bonds.test.ts uses too). */
 const BOND_OPTIONS = 'mode=4 custom=ovs=True'
-/** What the hook makes of BOND_OPTIONS: no ovs_mode/ovs_lacp, so its defaults (src/model.ts parseBond); mode=4 is a kernel option OVS ignores. */
+/** What the hook makes of BOND_OPTIONS: no ovs_mode/ovs_lacp, so its defaults (src/model/definitions.ts parseBond); mode=4 is a kernel option OVS ignores. */
 const BOND_MODE = 'active-backup'
 const BOND_LACP = 'off'
 
@@ -290,7 +290,7 @@ class Layout {
 
   /* the floor: the same OVS and ip work, hand-written, in one call each ---- */
 
-  /** The transaction src/planner.ts issues for the N networks on new bridges. */
+  /** The transaction src/ovs/planner.ts issues for the N networks on new bridges. */
   floorAddArgs(origMtu: ReadonlyMap<string, number>): string[] {
     const cmds: string[][] = []
     for (const up of this.uplinks) {
@@ -337,7 +337,7 @@ class Layout {
   }
 
   /**
-   * The transaction src/planner.ts issues: each network's fake bridge, then
+   * The transaction src/ovs/planner.ts issues: each network's fake bridge, then
    * the bridges. Deleting only the bridges leaves OVS the same, but took
    * ovs-vswitchd 3 times as long at N = 1000 (33 s against the hook's 11).
    */

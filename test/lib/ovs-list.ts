@@ -4,9 +4,9 @@
  * tool prints (the hook reads with selects: ovsdb-server's socket, or
  * ovsdb-client query through sudo).
  */
-import { OvsError } from '../../src/errors.js';
-import { OVS_TABLES } from '../../src/ovs-state.js';
-import type { Row } from '../../src/vsctl.js';
+import { OvsError } from '../../src/runtime/errors.js';
+import { OVS_TABLES } from '../../src/ovs/state.js';
+import type { Row } from '../../src/ovs/vsctl.js';
 
 /** `ovs-vsctl list` of the hook's tables and columns as one command. */
 export const LIST_ARGS: readonly string[] = ['--format=json', '--data=json',

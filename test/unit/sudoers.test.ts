@@ -1,8 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { BOND_SHOW_ARGS } from '../../src/bond-show.js';
-import { QUERY_ARGS } from '../../src/ovs-state.js';
-import { REPORT_TIMEOUT_S } from '../../src/report.js';
+import { BOND_SHOW_ARGS } from '../../src/ovs/bond-show.js';
+import { QUERY_ARGS } from '../../src/ovs/state.js';
+import { REPORT_TIMEOUT_S } from '../../src/flow/report.js';
 
 // the drop-in the RPM installs; its syntax is checked by visudo in the RPM test
 const sudoers = readFileSync(new URL('../../rpm/vdsm-hook-ovs.sudoers', import.meta.url), 'utf8');

@@ -1,0 +1,189 @@
+/**
+ * vdsm-ovs: the hook's state for a person, and the recoveries VDSM does not
+ * trigger itself. Exit 0 done, 1 usage, 2 failed (the error line first on stderr).
+ */
+import { readFileSync } from 'node:fs';
+import { readActiveSlaves } from '../ovs/bond-show.js';
+import { capsAdditions } from '../vdsm/caps.js';
+import { loadConfig } from '../runtime/config.js';
+import { applyPlan, bootPersistence, isNoop, makePlan, NO_REQUEST, observe, renderPlan, type Observed } from '../flow/converge.js';
+import { describe, HostError, InvalidRequest } from '../runtime/errors.js';
+import { EXIT_FAILED, type HookContext } from '../vdsm/hook-io.js';
+import { withHookLock } from '../flow/lock.js';
+import { createLog } from '../runtime/log.js';
+import { bondIsOvs, networkIsOvs } from '../model/definitions.js';
+import { ownedEntries } from '../vdsm/owned.js';
+import { hostPaths, type HostPaths } from '../host/paths.js';
+import { rollback, settlePending } from '../flow/pending.js';
+import { describeEntries, isEmpty, parseSetupPayload, splitRequest } from '../vdsm/request.js';
+import { readPersistedConfig, readRunningConfig, type RunningConfig } from '../vdsm/running-config.js';
+import { renderOwned } from './show.js';
+import { readSnapshot, type Snapshot } from '../flow/snapshot.js';
+import { Vsctl } from '../ovs/vsctl.js';
+
+const USAGE = `usage: vdsm-ovs COMMAND
+  plan FILE   what a setupNetworks request would do, changing nothing
+              (FILE: the JSON VDSM hands before_network_setup; - for stdin)
+  show        the OVS bridges, bonds and networks of the hook as the Engine
+              sees them (after_get_caps), the pending change, and any drift
+              of OVS from the running config
+  rollback    restore the state before the pending change
+  restore     re-apply the running config to OVS and the kernel (after the
+              OVS database was lost); at boot, before VDSM refilled the
+              running config, VDSM's persisted config, without writing it
+`;
+
+type Handler = (args: string[], ctx: HookContext) => Promise<string[]>;
+
+const COMMANDS: Record<string, { args: number; run: Handler }> = {
+  plan: { args: 1, run: plan },
+  show: { args: 0, run: show },
+  rollback: { args: 0, run: rollbackByHand },
+  restore: { args: 0, run: restore },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name = '', ...args] = argv;
+  const command = COMMANDS[name];
+  if (!command || args.length !== command.args) {
+    process.stderr.write(name === '--help' || name === '-h' ? '' : `vdsm-ovs: unknown command or arguments: ${argv.join(' ')}\n`);
+    process.stderr.write(USAGE);
+    return name === '--help' || name === '-h' ? 0 : 1;
+  }
+  const paths = hostPaths();
+  const log = createLog(paths.log, `vdsm-ovs ${name}`);
+  let errorLine: string | undefined;
+  try {
+    const output = await command.run(args, { paths, config: loadConfig(paths.config), log });
+    process.stdout.write(output.map((l) => `${l}\n`).join(''));
+  } catch (err) {
+    errorLine = describe(err);
+    log.error(errorLine);
+  }
+  await log.close();
+  process.stderr.write(log.stderrText(errorLine));
+  return errorLine === undefined ? 0 : EXIT_FAILED;
+}
+
+async function plan([file = '-']: string[], ctx: HookContext): Promise<string[]> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
+  } catch (err) {
+    throw new InvalidRequest(file, `cannot read the request: ${(err as Error).message}`);
+  }
+  const running = readRunningConfig(ctx.paths);
+  const { ovs, rest, toOvs } = splitRequest(parseSetupPayload(doc), running);
+  const lines = [
+    `OVS part: ${describeEntries(ovs.networks.keys(), ovs.bonds.keys())}`,
+    `handed to VDSM: ${describeEntries(Object.keys(rest.networks), Object.keys(rest.bondings))}`,
+    ...(toOvs.size ? [`moving to OVS once VDSM removed their Linux bridges: networks [${[...toOvs.keys()].join(', ')}]`] : []),
+    ...pendingLines(readSnapshot(ctx.paths), 'before_network_setup settles it first'),
+  ];
+  if (isEmpty(ovs)) return lines;
+  const observed = await observe(ctx.paths, new Vsctl(ctx.config.timeout), ctx.config.timeout, running);
+  const planned = makePlan(ctx.paths, observed, ovs, ctx.config.datapathType);
+  return [...lines, ...(isNoop(planned) ? ['nothing to change'] : renderPlan(planned))];
+}
+
+async function show(_args: string[], ctx: HookContext): Promise<string[]> {
+  const vsctl = new Vsctl(ctx.config.timeout);
+  const observed = await observe(ctx.paths, vsctl, ctx.config.timeout);
+  const { owned, problems } = ownedEntries(observed.running);
+  const activeSlaves = owned.bonds.length ? await readActiveSlaves(vsctl) : new Map<string, string>();
+  const caps = capsAdditions(owned, { ...observed, activeSlaves });
+  const lines = [
+    ...renderOwned(observed.ovs, observed.kernel, caps), ...problems, ...pendingLines(readSnapshot(ctx.paths), ''),
+    `boot persistence: ${bootPersistence(ctx.paths)}`,
+  ];
+  try {
+    const drift = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);
+    if (isNoop(drift)) return [...lines, 'drift from the running config: none'];
+    return [...lines, "drift from the running config ('vdsm-ovs restore' would do):", ...renderPlan(drift).map((l) => `  ${l}`)];
+  } catch (err) {
+    return [...lines, `the running config cannot be applied: ${describe(err)}`];
+  }
+}
+
+async function rollbackByHand(_args: string[], ctx: HookContext): Promise<string[]> {
+  return withHookLock(ctx, async () => {
+    const snap = readSnapshot(ctx.paths);
+    if (!snap) return ['no pending change: nothing to roll back'];
+    const changed = await rollback(ctx, new Vsctl(ctx.config.timeout), snap, "asked for by hand ('vdsm-ovs rollback')");
+    return [changed ? `rolled back ${snap.change}` : `${snap.change} had changed nothing: snapshot dropped`];
+  });
+}
+
+async function restore(_args: string[], ctx: HookContext): Promise<string[]> {
+  return withHookLock(ctx, async () => {
+    const vsctl = new Vsctl(ctx.config.timeout);
+    let source = restoreSource(ctx.paths);
+    if (source.persisted) {
+      // rolling a pending change back against an empty running config would tear down what it never touched:
+      // VDSM's own restore calls setupNetworks with its entries, and before_network_setup settles the change then
+      if (readSnapshot(ctx.paths)) ctx.log.warn("a pending change is left for VDSM's restore of the running config to settle");
+    } else {
+      await settlePending(ctx, vsctl, 'unknown');
+      source = restoreSource(ctx.paths);
+    }
+    ctx.log.info(`restoring from ${source.name}`);
+    // the persisted config stands in for the running config: planned with no
+    // request, nothing is written to the running config, whichever was read
+    const observed = await observe(ctx.paths, vsctl, ctx.config.timeout, source.config);
+    refuseNothingToRestore(observed);
+    const planned = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);
+    if (isNoop(planned)) return [`OVS and links already match ${source.name}`];
+    await applyPlan(ctx, vsctl, planned);
+    return [`restored from ${source.name}:`, ...renderPlan(planned).map((l) => `  ${l}`)];
+  });
+}
+
+/**
+ * What restore re-applies: the running config once it holds an OVS entry.
+ * Before that, at boot, the running config (a tmpfs) is empty until VDSM's
+ * vdsm-network.service refills it from its persisted config; restore runs
+ * ahead of it and reads the persisted config directly. It must not write the
+ * running config then: VDSM's restore first removes whatever it finds there.
+ */
+function restoreSource(paths: HostPaths): { config: RunningConfig; name: string; persisted: boolean } {
+  const running = readRunningConfig(paths);
+  const runningSource = { config: running, name: 'the running config', persisted: false };
+  if (holdsOvsEntry(running)) return runningSource;
+  const persisted = readPersistedConfig(paths);
+  if (!holdsOvsEntry(persisted)) return runningSource;
+  return { config: persisted, name: "VDSM's persisted config (the running config holds no OVS entry yet)", persisted: true };
+}
+
+/** An entry that cannot be told OVS or not counts as OVS: planning then names what is wrong with it. */
+function holdsOvsEntry({ networks, bonds }: RunningConfig): boolean {
+  const isOvs = (test: () => boolean): boolean => {
+    try {
+      return test();
+    } catch {
+      return true;
+    }
+  };
+  return [...networks].some(([name, attrs]) => isOvs(() => networkIsOvs(name, attrs)))
+    || [...bonds].some(([name, attrs]) => isOvs(() => bondIsOvs(name, attrs)));
+}
+
+/**
+ * Neither config holding an OVS entry while OVS holds the hook's bridges is
+ * a lost config (files removed by hand, a persisted config never saved), not
+ * a wish to tear every OVS network down.
+ */
+function refuseNothingToRestore({ running, ovs }: Observed): void {
+  const bridges = [...ovs.bridges.values()].filter((b) => b.role).map((b) => b.name).sort();
+  if (holdsOvsEntry(running) || !bridges.length) return;
+  throw new HostError(
+    'running config',
+    "holds no OVS network or bond, and neither does VDSM's persisted config, while Open vSwitch holds the hook's bridges " +
+      `${bridges.join(', ')}: not removing them (to tear the networks down, remove them in the Engine)`,
+  );
+}
+
+function pendingLines(snap: Snapshot | undefined, then: string): string[] {
+  if (!snap) return ['pending change: none'];
+  const state = { applied: 'applied, waiting for VDSM', applying: 'interrupted half-way', 'rolling-back': 'rollback interrupted' }[snap.phase];
+  return [`pending change: ${snap.change}, ${state} (pid ${snap.pid}, ${snap.time})${then ? `; ${then}` : ''}`];
+}

@@ -1,0 +1,165 @@
+/**
+ * The kernel's view of links, addresses and default routes: one `ip -j -batch`
+ * call; and the per-device IPv6 sysctls of the devices asked for.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { HostError } from '../runtime/errors.js';
+import { firstLine, run } from '../runtime/exec.js';
+import { wantsIpv6, type NetworkDef } from '../model/definitions.js';
+
+export interface KernelLink {
+  name: string;
+  mtu: number;
+  up: boolean;
+  mac: string;
+  /** global IPv4 addresses as "a.b.c.d/len" */
+  ipv4: string[];
+  /** IPv6 addresses as "addr/len", link-local and host scope left out (as VDSM reports them) */
+  ipv6: string[];
+  /** those of ipv4/ipv6 that have a lifetime: leased by DHCP or learnt by autoconf, not configured by hand */
+  dynamic: string[];
+}
+
+/**
+ * net.ipv6.conf.<dev>.*: whether IPv6 is on for the device, and how it
+ * learns addresses (read only for a network that wants IPv6: for the others
+ * only disable_ipv6 matters, and at hundreds of networks each read counts).
+ */
+export interface Ipv6Conf {
+  disabled: boolean;
+  learning?: { acceptRa: boolean; autoconf: boolean };
+}
+
+export interface DefaultRoute {
+  dev: string;
+  gateway?: string;
+}
+
+export interface KernelState {
+  links: Map<string, KernelLink>;
+  /** the main table's IPv4 default route: the host's */
+  defaultRoute?: DefaultRoute;
+  /** the main table's IPv6 default route */
+  defaultRoute6?: DefaultRoute;
+  /** per device, the gateway of an IPv4 / IPv6 default route through it in any table (as VDSM reports it) */
+  gateways: Map<string, string>;
+  gateways6: Map<string, string>;
+  /** the IPv6 sysctls of the devices readKernelState was asked about (those that exist) */
+  ipv6conf: Map<string, Ipv6Conf>;
+}
+
+// `ip -batch` takes no per-line -6: "table all" lists the default routes of both families
+const COMMANDS = 'addr show\nroute show default table all\n';
+
+export async function readKernelState(timeoutS: number): Promise<KernelState> {
+  const result = await run('ip', ['-j', '-batch', '-'], { input: COMMANDS, timeoutMs: timeoutS * 1000 });
+  if (result.exitCode !== 0) {
+    throw new HostError('ip', `reading links failed: ${firstLine(result.stderr) || `exit code ${result.exitCode}`}`);
+  }
+  return parseKernelState(result.stdout);
+}
+
+/** Adds the IPv6 sysctls of those networks' devices that exist (one to three small /proc reads each). */
+export function readIpv6Confs(state: KernelState, networks: Iterable<NetworkDef>): KernelState {
+  for (const net of networks) {
+    const conf = state.links.has(net.name) ? readIpv6Conf(net.name, wantsIpv6(net)) : undefined;
+    if (conf) state.ipv6conf.set(net.name, conf);
+  }
+  return state;
+}
+
+/** The sysctl file of a device's IPv6 setting (the name was validated as an interface name). */
+export function ipv6SysctlPath(dev: string, key: 'disable_ipv6' | 'accept_ra' | 'autoconf'): string {
+  return `/proc/sys/net/ipv6/conf/${dev}/${key}`;
+}
+
+function readIpv6Conf(dev: string, learning: boolean): Ipv6Conf | undefined {
+  const on = (key: 'disable_ipv6' | 'accept_ra' | 'autoconf'): boolean => readSysctl(ipv6SysctlPath(dev, key)) !== '0';
+  try {
+    const conf: Ipv6Conf = { disabled: on('disable_ipv6') };
+    if (learning) conf.learning = { acceptRa: on('accept_ra'), autoconf: on('autoconf') };
+    return conf;
+  } catch (err) {
+    // no IPv6 in this kernel, or the device went away since ip listed it
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+const sysctlBuffer = Buffer.alloc(64);
+
+/** A one-number /proc file, trimmed: open, one read, close (readFileSync adds a stat and a buffer per file). */
+function readSysctl(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    return sysctlBuffer.toString('latin1', 0, readSync(fd, sysctlBuffer, 0, sysctlBuffer.length, null)).trim();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface IpAddrJson {
+  ifname: string;
+  mtu: number;
+  address?: string;
+  flags?: string[];
+  addr_info?: {
+    family: string;
+    local: string;
+    prefixlen: number;
+    scope: string;
+    dynamic?: boolean;
+    valid_life_time?: number;
+  }[];
+}
+
+interface IpRouteJson {
+  dev?: string;
+  gateway?: string;
+  table?: string;
+  /** only IPv6 routes carry a router preference */
+  pref?: string;
+}
+
+export function parseKernelState(text: string): KernelState {
+  const [addrs = [], routes = []] = text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as unknown[]);
+  const links = new Map<string, KernelLink>();
+  for (const l of addrs as IpAddrJson[]) {
+    const info = l.addr_info ?? [];
+    const FOREVER = 4294967295;
+    links.set(l.ifname, {
+      name: l.ifname,
+      mtu: l.mtu,
+      up: (l.flags ?? []).includes('UP'),
+      mac: l.address ?? '',
+      ipv4: info.filter((a) => a.family === 'inet' && a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`),
+      ipv6: info
+        .filter((a) => a.family === 'inet6' && a.scope !== 'link' && a.scope !== 'host')
+        .map((a) => `${a.local}/${a.prefixlen}`),
+      dynamic: info
+        .filter((a) => a.dynamic === true || (a.valid_life_time !== undefined && a.valid_life_time !== FOREVER))
+        .map((a) => `${a.local}/${a.prefixlen}`),
+    });
+  }
+  const state: KernelState = { links, gateways: new Map(), gateways6: new Map(), ipv6conf: new Map() };
+  // without "table", a route is in the main table; main-table routes come first so they win
+  const isMain = (r: IpRouteJson): boolean => r.table === undefined || r.table === 'main';
+  const all = (routes as IpRouteJson[]).filter((r) => r.dev).sort((a, b) => Number(isMain(b)) - Number(isMain(a)));
+  const isV6 = (r: IpRouteJson): boolean => r.pref !== undefined || (r.gateway ?? '').includes(':');
+  const v4 = all.find((r) => isMain(r) && !isV6(r));
+  const v6 = all.find((r) => isMain(r) && isV6(r));
+  if (v4) state.defaultRoute = routeOf(v4);
+  if (v6) state.defaultRoute6 = routeOf(v6);
+  for (const r of all) {
+    const gateways = isV6(r) ? state.gateways6 : state.gateways;
+    if (r.gateway && !gateways.has(r.dev!)) gateways.set(r.dev!, r.gateway);
+  }
+  return state;
+}
+
+function routeOf(r: IpRouteJson): DefaultRoute {
+  return r.gateway ? { dev: r.dev!, gateway: r.gateway } : { dev: r.dev! };
+}

@@ -1,0 +1,267 @@
+/**
+ * The typed model of OVS networks and bonds, parsed once from VDSM's
+ * attribute maps (a request entry or a running-config file, raw Engine
+ * values or VDSM's canonical ones alike).
+ */
+import { InvalidRequest } from '../runtime/errors.js';
+import { checkIfaceName } from './names.js';
+import { checkIPv4, netmaskToPrefix } from './ipv4.js';
+import { checkIPv6, checkIPv6Cidr } from './ipv6.js';
+import { parseBondOptions } from './bond-options.js';
+import { isRecord, isUnset, toBool, toInt, toStr } from './values.js';
+
+export type Attrs = Record<string, unknown>;
+
+export const BOND_MODES = ['active-backup', 'balance-slb', 'balance-tcp'] as const;
+export const LACP_MODES = ['off', 'active', 'passive'] as const;
+export type BondMode = (typeof BOND_MODES)[number];
+export type LacpMode = (typeof LACP_MODES)[number];
+
+export interface Uplink {
+  kind: 'nic' | 'bond';
+  name: string;
+}
+
+export interface IPv4Config {
+  address: string;
+  prefix: number;
+  gateway?: string;
+}
+
+export interface IPv6Config {
+  address: string;
+  prefix: number;
+  gateway?: string;
+}
+
+export interface NetworkDef {
+  name: string;
+  uplink: Uplink;
+  /** 0 = untagged */
+  vlan: number;
+  bridged: boolean;
+  stp: boolean;
+  mtu: number;
+  /** static IPv4 (bootproto none/static with ipaddr) */
+  ipv4?: IPv4Config;
+  /** bootproto dhcp: a DHCPv4 client runs for the network's device */
+  dhcpv4: boolean;
+  /** wait for the DHCPv4 lease and fail without one (VDSM sets it when restoring at boot) */
+  blockingDhcp: boolean;
+  /** static IPv6 */
+  ipv6?: IPv6Config;
+  ipv6autoconf: boolean;
+  dhcpv6: boolean;
+  /** only on the default-route network, as VDSM allows them */
+  nameservers: string[];
+  defaultRoute: boolean;
+  /** parent bridge named by the administrator (custom ovs=N or ovs_bridge) */
+  bridge?: string;
+  /** the attributes as requested, for the running config */
+  attrs: Attrs;
+}
+
+export interface BondDef {
+  name: string;
+  nics: string[];
+  mode: BondMode;
+  lacp: LacpMode;
+  attrs: Attrs;
+}
+
+export const DEFAULT_MTU = 1500;
+
+/** What custom.ovs says: not OVS, OVS on the default bridge, or OVS on bridge ovsbrN. */
+export type OvsFlag = { ovs: false } | { ovs: true; bridge?: string };
+
+export function parseOvsFlag(subject: string, value: unknown): OvsFlag {
+  if (isUnset(value)) return { ovs: false };
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text === 'string' && /^\s*\d+\s*$/.test(text)) {
+    const n = Number(text);
+    if (n === 0) return { ovs: false };
+    if (n === 1) return { ovs: true };
+    return { ovs: true, bridge: checkIfaceName(subject, 'custom.ovs', `ovsbr${n}`) };
+  }
+  return toBool(subject, 'custom.ovs', value) ? { ovs: true } : { ovs: false };
+}
+
+export function customOf(subject: string, attrs: Attrs): Record<string, string> {
+  const custom = attrs['custom'];
+  if (isUnset(custom)) return {};
+  if (!isRecord(custom)) throw new InvalidRequest(subject, `custom: ${JSON.stringify(custom)} is not an object`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(custom)) {
+    if (v !== null && v !== undefined) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+export function isRemoval(subject: string, attrs: Attrs): boolean {
+  return !isUnset(attrs['remove']) && toBool(subject, 'remove', attrs['remove']);
+}
+
+export function networkIsOvs(name: string, attrs: Attrs): boolean {
+  return parseOvsFlag(`network '${name}'`, customOf(`network '${name}'`, attrs)['ovs']).ovs;
+}
+
+export function bondIsOvs(name: string, attrs: Attrs): boolean {
+  const subject = `bond '${name}'`;
+  const options = attrs['options'];
+  if (isUnset(options)) return false;
+  const custom = parseBondOptions(subject, toStr(subject, 'options', options)).custom;
+  return !isUnset(custom['ovs']) && toBool(subject, 'options custom ovs', custom['ovs']);
+}
+
+/** Attributes this version understands; anything else is refused rather than silently ignored. */
+const NETWORK_ATTRS = new Set([
+  'nic', 'bonding', 'vlan', 'bridged', 'mtu', 'stp', 'STP', 'ipaddr', 'netmask', 'prefix',
+  'gateway', 'defaultRoute', 'bootproto', 'custom', 'switch', 'nameservers', 'dhcpv6',
+  'ipv6autoconf', 'ipv6addr', 'ipv6gateway', 'blockingdhcp', 'remove', 'hostQos',
+]);
+
+export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
+  const s = `network '${name}'`;
+  checkIfaceName(s, 'name', name);
+  for (const key of Object.keys(attrs)) {
+    if (!NETWORK_ATTRS.has(key)) throw new InvalidRequest(s, `${key}: unknown attribute`);
+  }
+  const custom = customOf(s, attrs);
+  const flag = parseOvsFlag(s, custom['ovs']);
+  if (!flag.ovs) throw new InvalidRequest(s, 'custom.ovs: is not set, this is not an OVS network');
+
+  const nic = isUnset(attrs['nic']) ? undefined : checkIfaceName(s, 'nic', toStr(s, 'nic', attrs['nic']));
+  const bonding = isUnset(attrs['bonding'])
+    ? undefined
+    : checkIfaceName(s, 'bonding', toStr(s, 'bonding', attrs['bonding']));
+  if (nic && bonding) throw new InvalidRequest(s, 'nic and bonding: only one of them may be given');
+  if (!nic && !bonding) {
+    throw new InvalidRequest(s, 'nic/bonding: an OVS network needs a nic or a bonding as its uplink');
+  }
+  const uplink: Uplink = nic ? { kind: 'nic', name: nic } : { kind: 'bond', name: bonding! };
+
+  const vlan = isUnset(attrs['vlan']) ? 0 : toInt(s, 'vlan', attrs['vlan'], 0, 4094);
+  const bridged = isUnset(attrs['bridged']) ? true : toBool(s, 'bridged', attrs['bridged']);
+  const stpValue = attrs['stp'] ?? attrs['STP'];
+  const stp = isUnset(stpValue) ? false : toBool(s, 'stp', stpValue);
+  const mtu = isUnset(attrs['mtu']) ? DEFAULT_MTU : toInt(s, 'mtu', attrs['mtu'], 68, 65535);
+  const defaultRoute = isUnset(attrs['defaultRoute']) ? false : toBool(s, 'defaultRoute', attrs['defaultRoute']);
+
+  if (!isUnset(attrs['hostQos'])) throw new InvalidRequest(s, 'hostQos: is not supported on OVS networks yet');
+  const ip = parseIpConfig(s, attrs, defaultRoute);
+
+  let bridge = flag.bridge;
+  if (!isUnset(custom['ovs_bridge'])) {
+    const named = checkIfaceName(s, 'custom.ovs_bridge', custom['ovs_bridge']!);
+    if (bridge && bridge !== named) {
+      throw new InvalidRequest(s, `custom.ovs_bridge: ${named} contradicts custom.ovs naming ${bridge}`);
+    }
+    bridge = named;
+  }
+
+  const def: NetworkDef = Object.assign({ name, uplink, vlan, bridged, stp, mtu, defaultRoute, attrs }, ip);
+  if (bridge) def.bridge = bridge;
+  return def;
+}
+
+/** Whether the network has IPv6 at all: a static address, autoconf or DHCPv6 (otherwise IPv6 is off on its device). */
+export function wantsIpv6(net: Pick<NetworkDef, 'ipv6' | 'ipv6autoconf' | 'dhcpv6'>): boolean {
+  return net.ipv6 !== undefined || net.ipv6autoconf || net.dhcpv6;
+}
+
+type IpConfig = Pick<NetworkDef, 'ipv4' | 'dhcpv4' | 'blockingDhcp' | 'ipv6' | 'ipv6autoconf' | 'dhcpv6' | 'nameservers'>;
+
+/** The network's addresses, checked against each other as VDSM checks them. */
+function parseIpConfig(s: string, attrs: Attrs, defaultRoute: boolean): IpConfig {
+  const flag = (key: string): boolean => !isUnset(attrs[key]) && toBool(s, key, attrs[key]);
+  const bootproto = isUnset(attrs['bootproto']) ? 'none' : toStr(s, 'bootproto', attrs['bootproto']);
+  if (!['none', 'static', 'dhcp'].includes(bootproto)) {
+    throw new InvalidRequest(s, `bootproto: ${JSON.stringify(bootproto)} is not one of none, static, dhcp`);
+  }
+  const dhcpv4 = bootproto === 'dhcp';
+  const ipv4 = parseIPv4Config(s, attrs);
+  if (dhcpv4 && ipv4) throw new InvalidRequest(s, 'ipaddr: a static address cannot be combined with bootproto dhcp');
+  if (defaultRoute && ipv4 && !ipv4.gateway) throw new InvalidRequest(s, 'defaultRoute: needs a gateway');
+
+  const ipv6autoconf = flag('ipv6autoconf');
+  const dhcpv6 = flag('dhcpv6');
+  let ipv6: IPv6Config | undefined;
+  if (!isUnset(attrs['ipv6addr'])) {
+    if (ipv6autoconf || dhcpv6) {
+      throw new InvalidRequest(s, `ipv6addr: a static IPv6 address cannot be combined with ${dhcpv6 ? 'dhcpv6' : 'ipv6autoconf'}`);
+    }
+    ipv6 = checkIPv6Cidr(s, 'ipv6addr', toStr(s, 'ipv6addr', attrs['ipv6addr']));
+  }
+  if (!isUnset(attrs['ipv6gateway'])) {
+    if (!ipv6) throw new InvalidRequest(s, 'ipv6gateway: given without ipv6addr');
+    ipv6.gateway = checkIPv6(s, 'ipv6gateway', toStr(s, 'ipv6gateway', attrs['ipv6gateway']));
+  }
+
+  const listed = attrs['nameservers'];
+  if (!isUnset(listed) && !Array.isArray(listed)) {
+    throw new InvalidRequest(s, `nameservers: ${JSON.stringify(listed)} is not a list`);
+  }
+  const nameservers = ((listed ?? []) as unknown[]).map((v, i) => {
+    const text = toStr(s, `nameservers[${i}]`, v);
+    return text.includes(':') ? checkIPv6(s, `nameservers[${i}]`, text) : checkIPv4(s, `nameservers[${i}]`, text);
+  });
+  if (nameservers.length && !defaultRoute) {
+    throw new InvalidRequest(s, 'nameservers: only the network with the default route may set them');
+  }
+  const config: IpConfig = { dhcpv4, blockingDhcp: dhcpv4 && flag('blockingdhcp'), ipv6autoconf, dhcpv6, nameservers };
+  if (ipv4) config.ipv4 = ipv4;
+  if (ipv6) config.ipv6 = ipv6;
+  return config;
+}
+
+function parseIPv4Config(s: string, attrs: Attrs): IPv4Config | undefined {
+  const hasAddr = !isUnset(attrs['ipaddr']);
+  const hasMask = !isUnset(attrs['netmask']);
+  const hasPrefix = !isUnset(attrs['prefix']);
+  const hasGateway = !isUnset(attrs['gateway']);
+  if (!hasAddr) {
+    for (const [key, present] of [['netmask', hasMask], ['prefix', hasPrefix], ['gateway', hasGateway]] as const) {
+      if (present) throw new InvalidRequest(s, `${key}: given without ipaddr`);
+    }
+    return undefined;
+  }
+  const address = checkIPv4(s, 'ipaddr', toStr(s, 'ipaddr', attrs['ipaddr']));
+  if (hasMask && hasPrefix) throw new InvalidRequest(s, 'netmask and prefix: only one of them may be given');
+  if (!hasMask && !hasPrefix) throw new InvalidRequest(s, 'netmask/prefix: ipaddr needs a netmask or a prefix');
+  const prefix = hasMask
+    ? netmaskToPrefix(s, 'netmask', toStr(s, 'netmask', attrs['netmask']))
+    : toInt(s, 'prefix', attrs['prefix'], 0, 32);
+  const config: IPv4Config = { address, prefix };
+  if (hasGateway) config.gateway = checkIPv4(s, 'gateway', toStr(s, 'gateway', attrs['gateway']));
+  return config;
+}
+
+export function parseBond(name: string, attrs: Attrs): BondDef {
+  const s = `bond '${name}'`;
+  checkIfaceName(s, 'name', name);
+  for (const key of Object.keys(attrs)) {
+    if (!['nics', 'options', 'switch', 'hwaddr', 'remove'].includes(key)) {
+      throw new InvalidRequest(s, `${key}: unknown attribute`);
+    }
+  }
+  if (!isUnset(attrs['hwaddr'])) throw new InvalidRequest(s, 'hwaddr: is not supported on OVS bonds yet');
+  const nicsValue = attrs['nics'];
+  if (!Array.isArray(nicsValue)) throw new InvalidRequest(s, `nics: ${JSON.stringify(nicsValue)} is not a list`);
+  const nics = nicsValue.map((n, i) => checkIfaceName(s, `nics[${i}]`, toStr(s, `nics[${i}]`, n)));
+  if (nics.length < 2) throw new InvalidRequest(s, `nics: an OVS bond needs at least 2 NICs, got ${nics.length}`);
+  const dup = nics.find((n, i) => nics.indexOf(n) !== i);
+  if (dup) throw new InvalidRequest(s, `nics: ${dup} is listed twice`);
+
+  const custom = parseBondOptions(s, isUnset(attrs['options']) ? '' : toStr(s, 'options', attrs['options'])).custom;
+  const mode = oneOf(s, 'ovs_mode', custom['ovs_mode'] ?? 'active-backup', BOND_MODES);
+  const lacp = oneOf(s, 'ovs_lacp', custom['ovs_lacp'] ?? 'off', LACP_MODES);
+  if (mode === 'balance-tcp' && lacp === 'off') {
+    throw new InvalidRequest(s, 'ovs_mode: balance-tcp needs LACP (ovs_lacp active or passive)');
+  }
+  return { name, nics, mode, lacp, attrs };
+}
+
+function oneOf<T extends string>(s: string, attr: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new InvalidRequest(s, `options custom ${attr}: "${value}" is not one of ${allowed.join(', ')}`);
+}

@@ -1,0 +1,199 @@
+/**
+ * Desired state = the OVS entries of the running config with the request
+ * applied on top, validated as a whole before anything is touched.
+ */
+import { InvalidRequest } from '../runtime/errors.js';
+import {
+  bondIsOvs, DEFAULT_MTU, networkIsOvs, parseBond, parseNetwork,
+  type Attrs, type BondDef, type NetworkDef, type Uplink,
+} from './definitions.js';
+import type { OvsRequest } from '../vdsm/request.js';
+import type { EntryChange, RunningConfig } from '../vdsm/running-config.js';
+
+export interface BridgeDef {
+  name: string;
+  uplink: Uplink;
+  stp: boolean;
+}
+
+export interface DesiredState {
+  networks: Map<string, NetworkDef>;
+  bonds: Map<string, BondDef>;
+  bridges: Map<string, BridgeDef>;
+}
+
+/** What the host looks like, as far as validation needs it. */
+export interface HostFacts {
+  /** every kernel link name */
+  links: ReadonlySet<string>;
+  /** names of OVS bridges, ports and interfaces the hook does not own */
+  foreignOvs: ReadonlySet<string>;
+  /** names of kernel devices the hook itself created (network and bridge devices) */
+  ownDevices: ReadonlySet<string>;
+}
+
+/** The NICs OVS holds in a desired state: NIC uplinks and bond slaves. */
+export function ovsNics(desired: DesiredState): string[] {
+  return [...desired.bridges.values()].flatMap((b) =>
+    b.uplink.kind === 'nic' ? [b.uplink.name] : desired.bonds.get(b.uplink.name)!.nics);
+}
+
+/** An uplink carries the largest MTU of its networks (the default without any), for the planner and the ifcfg files alike. */
+export function uplinkMtus(desired: DesiredState): (uplink: string) => number {
+  const mtus = new Map<string, number>();
+  for (const net of desired.networks.values()) {
+    mtus.set(net.uplink.name, Math.max(mtus.get(net.uplink.name) ?? 0, net.mtu));
+  }
+  return (uplink) => mtus.get(uplink) ?? DEFAULT_MTU;
+}
+
+export function defaultBridgeName(uplink: string): string {
+  const name = `ovsbr-${uplink}`;
+  if (name.length <= 15) return name;
+  // long uplink names (eno12399np0) would overflow IFNAMSIZ: a stable hash stands in
+  let h = 0x811c9dc5;
+  for (const c of Buffer.from(uplink)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
+  return `ovsbr-${h.toString(36)}`;
+}
+
+export function buildDesired(
+  running: RunningConfig,
+  request: OvsRequest,
+  host: HostFacts,
+): { desired: DesiredState; changes: EntryChange[] } {
+  const netAttrs = ovsEntries(running.networks, networkIsOvs);
+  const bondAttrs = ovsEntries(running.bonds, bondIsOvs);
+  const changes: EntryChange[] = [];
+  for (const [name, attrs] of request.networks) {
+    if (attrs) netAttrs.set(name, attrs);
+    else netAttrs.delete(name);
+    changes.push({ kind: 'nets', name, attrs });
+  }
+  for (const [name, attrs] of request.bonds) {
+    if (attrs) bondAttrs.set(name, attrs);
+    else bondAttrs.delete(name);
+    changes.push({ kind: 'bonds', name, attrs });
+  }
+  const networks = new Map([...netAttrs].map(([n, a]) => [n, parseNetwork(n, a)] as const));
+  const bonds = new Map([...bondAttrs].map(([n, a]) => [n, parseBond(n, a)] as const));
+  const desired: DesiredState = { networks, bonds, bridges: planBridges(networks, bonds) };
+  validate(desired, running, request, host);
+  return { desired, changes };
+}
+
+function ovsEntries(entries: Map<string, Attrs>, isOvs: (name: string, attrs: Attrs) => boolean): Map<string, Attrs> {
+  return new Map([...entries].filter(([name, attrs]) => isOvs(name, attrs)));
+}
+
+/** One parent bridge per uplink; a network may name the bridge (custom ovs=N / ovs_bridge). */
+function planBridges(networks: Map<string, NetworkDef>, bonds: Map<string, BondDef>): Map<string, BridgeDef> {
+  const byUplink = new Map<string, { uplink: Uplink; named?: string; namedBy?: string; stp: boolean }>();
+  for (const bond of bonds.values()) byUplink.set(bond.name, { uplink: { kind: 'bond', name: bond.name }, stp: false });
+  for (const net of networks.values()) {
+    const entry = byUplink.get(net.uplink.name) ?? { uplink: net.uplink, stp: false };
+    if (net.bridge) {
+      if (entry.named && entry.named !== net.bridge) {
+        throw new InvalidRequest(
+          `network '${net.name}'`,
+          `custom.ovs: bridge ${net.bridge} differs from ${entry.named} of network '${entry.namedBy}' on the same uplink ${net.uplink.name}`,
+        );
+      }
+      entry.named = net.bridge;
+      entry.namedBy = net.name;
+    }
+    entry.stp ||= net.stp;
+    byUplink.set(net.uplink.name, entry);
+  }
+  const bridges = new Map<string, BridgeDef>();
+  for (const { uplink, named, stp } of byUplink.values()) {
+    const name = named ?? defaultBridgeName(uplink.name);
+    const other = bridges.get(name);
+    if (other) {
+      throw new InvalidRequest(
+        `bridge '${name}'`,
+        `uplinks ${other.uplink.name} and ${uplink.name} cannot share one bridge; name another bridge in custom.ovs`,
+      );
+    }
+    bridges.set(name, { name, uplink, stp });
+  }
+  return bridges;
+}
+
+/** NICs that VDSM's own (Linux bridge) networks and bonds hold: OVS must not take them. */
+function legacyUsers(running: RunningConfig): Map<string, string> {
+  const users = new Map<string, string>();
+  for (const [name, attrs] of running.networks) {
+    if (!networkIsOvs(name, attrs) && typeof attrs['nic'] === 'string') users.set(attrs['nic'], `network '${name}'`);
+  }
+  for (const [name, attrs] of running.bonds) {
+    if (bondIsOvs(name, attrs) || !Array.isArray(attrs['nics'])) continue;
+    for (const nic of attrs['nics']) if (typeof nic === 'string') users.set(nic, `bond '${name}'`);
+  }
+  return users;
+}
+
+function validate(desired: DesiredState, running: RunningConfig, request: OvsRequest, host: HostFacts): void {
+  const { networks, bonds, bridges } = desired;
+  const legacy = legacyUsers(running);
+  const notLegacy = (s: string, attr: string, nic: string): void => {
+    const user = legacy.get(nic);
+    if (user) throw new InvalidRequest(s, `${attr}: ${nic} is used by ${user}, which is not on OVS`);
+  };
+  const slaveOf = new Map<string, string>();
+  for (const bond of bonds.values()) {
+    const s = `bond '${bond.name}'`;
+    if (!/^bond\d+$/.test(bond.name)) throw new InvalidRequest(s, 'name: bond names must match bond<N>');
+    for (const nic of bond.nics) {
+      if (!host.links.has(nic)) throw new InvalidRequest(s, `nics: ${nic} does not exist on this host`);
+      notLegacy(s, 'nics', nic);
+      const other = slaveOf.get(nic);
+      if (other) throw new InvalidRequest(s, `nics: ${nic} is already a slave of bond '${other}'`);
+      slaveOf.set(nic, bond.name);
+    }
+  }
+  const ovsNames = new Set([...networks.keys(), ...bonds.keys(), ...bridges.keys()]);
+  const onUplinkVlan = new Map<string, string>();
+  let defaultRoute: string | undefined;
+  for (const net of networks.values()) {
+    const s = `network '${net.name}'`;
+    if (bonds.has(net.name) || bridges.has(net.name) || slaveOf.has(net.name)) {
+      throw new InvalidRequest(s, 'name: is already used by an OVS bond or bridge');
+    }
+    if ((host.links.has(net.name) && !host.ownDevices.has(net.name)) || host.foreignOvs.has(net.name)) {
+      throw new InvalidRequest(s, 'name: a device of that name already exists on this host');
+    }
+    const up = net.uplink;
+    if (up.kind === 'bond' && !bonds.has(up.name)) {
+      const why = request.bonds.has(up.name)
+        ? `bond ${up.name} is removed by this request but the network still uses it`
+        : running.bonds.has(up.name)
+          ? `${up.name} is not an OVS bond (its options lack custom=ovs:True)`
+          : `${up.name} is not defined`;
+      throw new InvalidRequest(s, `bonding: ${why}`);
+    }
+    if (up.kind === 'nic') {
+      if (!host.links.has(up.name) || host.ownDevices.has(up.name) || ovsNames.has(up.name)) {
+        throw new InvalidRequest(s, `nic: ${up.name} does not exist on this host`);
+      }
+      const bond = slaveOf.get(up.name);
+      if (bond) throw new InvalidRequest(s, `nic: ${up.name} is a slave of bond '${bond}'`);
+      notLegacy(s, 'nic', up.name);
+    }
+    const key = `${up.name}/${net.vlan}`;
+    const clash = onUplinkVlan.get(key);
+    if (clash) {
+      const what = net.vlan === 0 ? 'untagged' : `VLAN ${net.vlan}`;
+      throw new InvalidRequest(s, `vlan: network '${clash}' is already ${what} on ${up.name}`);
+    }
+    onUplinkVlan.set(key, net.name);
+    if (net.defaultRoute) {
+      if (defaultRoute) throw new InvalidRequest(s, `defaultRoute: network '${defaultRoute}' already has it`);
+      defaultRoute = net.name;
+    }
+  }
+  for (const bridge of bridges.values()) {
+    if (host.foreignOvs.has(bridge.name) || (host.links.has(bridge.name) && !host.ownDevices.has(bridge.name))) {
+      throw new InvalidRequest(`bridge '${bridge.name}'`, 'a device of that name exists and is not managed by this hook');
+    }
+  }
+}

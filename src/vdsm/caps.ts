@@ -1,0 +1,215 @@
+/**
+ * after_get_caps: the hook's networks and bonds in the shapes VDSM itself
+ * reports (vdsm-hooks.md §3), so that the Engine sees them in sync. Pure:
+ * the running config's OVS entries and one read of OVS and the kernel in,
+ * caps entries out.
+ *
+ * Where the Engine looks for a network's addresses: on the bridge for a
+ * bridged network, on `<uplink>.<vlan>` for a bridgeless tagged one, on the
+ * NIC or bond for a bridgeless untagged one; every other entry carries none.
+ */
+import { prefixToNetmask } from '../model/ipv4.js';
+import type { KernelLink, KernelState } from '../host/kernel.js';
+import type { BondDef, NetworkDef } from '../model/definitions.js';
+import type { OvsState } from '../ovs/state.js';
+import { isRecord } from '../model/values.js';
+
+export interface IpInfo {
+  addr: string;
+  netmask: string;
+  ipv4addrs: string[];
+  ipv6addrs: string[];
+  gateway: string;
+  ipv6gateway: string;
+  ipv4defaultroute: boolean;
+  ipv6autoconf: boolean;
+  dhcpv4: boolean;
+  dhcpv6: boolean;
+}
+
+interface Device extends IpInfo {
+  /** a string, as VDSM reports it */
+  mtu: string;
+}
+
+export interface NetworkCaps extends Device {
+  iface: string;
+  bridged: boolean;
+  switch: string;
+  southbound: string;
+  vlanid?: number;
+  /** bridged networks */
+  ports?: string[];
+  stp?: 'on' | 'off';
+  /** bridgeless networks, as VDSM still reports it for old Engines */
+  interface?: string;
+}
+
+export interface BridgeCaps extends Device {
+  ports: string[];
+  stp: 'on' | 'off';
+  opts: Record<string, string>;
+}
+
+export interface VlanCaps extends Device {
+  iface: string;
+  vlanid: number;
+}
+
+export interface BondCaps extends Device {
+  hwaddr: string;
+  slaves: string[];
+  active_slave: string;
+  opts: Record<string, string>;
+  switch: string;
+}
+
+export interface CapsAdditions {
+  networks: Record<string, NetworkCaps>;
+  bridges: Record<string, BridgeCaps>;
+  vlans: Record<string, VlanCaps>;
+  bondings: Record<string, BondCaps>;
+  /** addresses of bridgeless untagged networks, for the NIC entries VDSM already reports */
+  nics: Record<string, IpInfo>;
+}
+
+/** The OVS networks and bonds of the running config, parsed. */
+export interface Owned {
+  networks: NetworkDef[];
+  bonds: { def: BondDef; opts: Record<string, string> }[];
+}
+
+/** What the host shows: OVS (when it answered) and the kernel. */
+export interface HostView {
+  kernel: KernelState;
+  ovs?: OvsState;
+  /** bond -> active slave, from ovs-appctl bond/show (when it answered) */
+  activeSlaves?: Map<string, string>;
+}
+
+const NO_IP: IpInfo = {
+  addr: '', netmask: '', ipv4addrs: [], ipv6addrs: [], gateway: '', ipv6gateway: '::',
+  ipv4defaultroute: false, ipv6autoconf: false, dhcpv4: false, dhcpv6: false,
+};
+
+/** The caps entries of every OVS network whose device exists, and of every OVS bond that exists. */
+export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
+  const add: CapsAdditions = { networks: {}, bridges: {}, vlans: {}, bondings: {}, nics: {} };
+  const bondIp = new Map<string, IpInfo>();
+  const taps = vmTaps(view.ovs);
+  // Object.assign, not object spread: V8 copies spread objects by a slow path, tens of ms per 1000 networks
+  for (const net of owned.networks) {
+    const link = view.kernel.links.get(net.name);
+    if (!link) continue;
+    const southbound = net.vlan ? `${net.uplink.name}.${net.vlan}` : net.uplink.name;
+    const ip = ipInfo(link, view.kernel, net);
+    const mtu = String(link.mtu);
+    const common = Object.assign({ mtu, bridged: net.bridged, switch: switchOf(net.attrs), southbound }, ip);
+    const tag = net.vlan ? { vlanid: net.vlan } : {};
+    if (net.bridged) {
+      const parent = view.ovs?.ports.get(net.name)?.bridge;
+      const ports = (taps.get(tapKey(parent, net.vlan)) ?? []).concat(southbound);
+      const bridge = parent ? view.ovs?.bridges.get(parent) : undefined;
+      const stp = onOff(bridge ? bridge.stp : net.stp);
+      add.networks[net.name] = Object.assign({ iface: net.name, ports, stp }, common, tag);
+      add.bridges[net.name] = Object.assign({ mtu, ports, stp, opts: {} }, ip);
+    } else {
+      add.networks[net.name] = Object.assign({ iface: southbound, interface: southbound }, common, tag);
+    }
+    if (net.vlan) {
+      add.vlans[southbound] = Object.assign({ mtu, iface: net.uplink.name, vlanid: net.vlan }, net.bridged ? NO_IP : ip);
+    } else if (!net.bridged) {
+      if (net.uplink.kind === 'nic') add.nics[net.uplink.name] = ip;
+      else bondIp.set(net.uplink.name, ip);
+    }
+  }
+  for (const { def, opts } of owned.bonds) {
+    const entry = bondCaps(def, opts, view, bondIp.get(def.name) ?? NO_IP);
+    if (entry) add.bondings[def.name] = entry;
+  }
+  return add;
+}
+
+/** VDSM's caps with the additions merged in: entries of the same name replaced, all others kept as they were. */
+export function mergeCaps(caps: Record<string, unknown>, add: CapsAdditions): Record<string, unknown> {
+  // Object.assign, not spread: spreading an object of 1000 entries took V8 tens of ms
+  const out = Object.assign({}, caps);
+  for (const key of ['networks', 'bridges', 'vlans', 'bondings'] as const) {
+    if (Object.keys(add[key]).length) out[key] = Object.assign({}, objectAt(caps, key), add[key]);
+  }
+  const nics = objectAt(caps, 'nics');
+  const touched = Object.keys(add.nics).filter((nic) => isRecord(nics[nic]));
+  if (touched.length) {
+    out['nics'] = Object.assign({}, nics, Object.fromEntries(touched.map((nic) => [nic, Object.assign({}, nics[nic], add.nics[nic])])));
+  }
+  return out;
+}
+
+function bondCaps(def: BondDef, opts: Record<string, string>, view: HostView, ip: IpInfo): BondCaps | undefined {
+  const { kernel, ovs } = view;
+  const port = ovs?.ports.get(def.name);
+  // without an answer from OVS, the running config and the kernel are all there is to go by
+  if (ovs ? port?.role !== 'bond' : !def.nics.every((n) => kernel.links.has(n))) return undefined;
+  const slaves = port ? [...port.interfaces].sort() : def.nics;
+  const active = view.activeSlaves?.get(def.name) ?? '';
+  const links = slaves.map((s) => kernel.links.get(s)).filter((l): l is KernelLink => l !== undefined);
+  return {
+    ...ip,
+    mtu: String(Math.max(0, ...links.map((l) => l.mtu))),
+    // an OVS bond has no device of its own: its first slave's MAC, as a Linux bond takes it
+    hwaddr: links[0]?.mac ?? '',
+    slaves,
+    active_slave: slaves.includes(active) ? active : '',
+    opts,
+    switch: switchOf(def.attrs),
+  };
+}
+
+function ipInfo(link: KernelLink, kernel: KernelState, net: NetworkDef): IpInfo {
+  const [first] = link.ipv4;
+  const [addr = '', prefix] = first ? first.split('/') : [];
+  return {
+    addr,
+    netmask: prefix === undefined ? '' : prefixToNetmask(Number(prefix)),
+    ipv4addrs: link.ipv4,
+    ipv6addrs: link.ipv6,
+    gateway: kernel.gateways.get(link.name) ?? '',
+    ipv6gateway: kernel.gateways6.get(link.name) ?? '::',
+    ipv4defaultroute: kernel.defaultRoute?.dev === link.name,
+    // as the hook applies them: the sysctls and the DHCP clients follow the network's definition
+    ipv6autoconf: net.ipv6autoconf,
+    dhcpv4: net.dhcpv4,
+    dhcpv6: net.dhcpv6,
+  };
+}
+
+const tapKey = (bridge: string | undefined, vlan: number | null): string => `${bridge ?? ''}/${vlan ?? ''}`;
+
+/**
+ * VM taps by parent bridge and VLAN, indexed once (a network's taps are the
+ * unowned ports of its parent bridge with its VLAN: its fake bridge's ports).
+ */
+function vmTaps(ovs: OvsState | undefined): Map<string, string[]> {
+  const taps = new Map<string, string[]>();
+  for (const p of ovs?.ports.values() ?? []) {
+    if (p.role || p.fakeBridge || !p.bridge) continue;
+    const key = tapKey(p.bridge, p.tag);
+    const list = taps.get(key);
+    if (list) list.push(p.name);
+    else taps.set(key, [p.name]);
+  }
+  for (const list of taps.values()) list.sort();
+  return taps;
+}
+
+const onOff = (on: boolean): 'on' | 'off' => (on ? 'on' : 'off');
+
+/** As VDSM reports it: what the running config says, "legacy" when it says nothing. */
+function switchOf(attrs: Record<string, unknown>): string {
+  return typeof attrs['switch'] === 'string' ? attrs['switch'] : 'legacy';
+}
+
+function objectAt(doc: Record<string, unknown>, key: string): Record<string, unknown> {
+  const value = doc[key];
+  return isRecord(value) ? value : {};
+}

@@ -1,0 +1,77 @@
+/**
+ * A VM NIC's libvirt XML, as before_device_create and before_nic_hotplug get
+ * it: an <interface type="bridge"> whose source is an OVS network gets
+ * <virtualport type="openvswitch"/>. Every OVS network is a fake bridge
+ * carrying its VLAN, so the source stays the network's name: libvirt's
+ * `ovs-vsctl add-port NET vnetX` tags the tap in the same transaction that
+ * creates the port, and no untagged moment exists. Pure: XML in, XML out.
+ */
+import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { InvalidRequest } from '../runtime/errors.js';
+import { networkIsOvs, type Attrs } from '../model/definitions.js';
+
+export interface VnicResult {
+  /** the XML to hand back: the input itself when nothing changes */
+  xml: string;
+  /** what was done and why, for the log */
+  why: string;
+}
+
+/** No network: VDSM's placeholder bridge for an unplugged NIC. */
+const NO_NETWORK = ';vdsmdummy;';
+
+const OPTIONS = {
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  trimValues: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false,
+  commentPropName: '#comment',
+  cdataPropName: '#cdata',
+} as const;
+
+type Node = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+const tagOf = (node: Node): string => Object.keys(node).find((k) => k !== ':@') ?? '';
+const childrenOf = (node: Node): Node[] => node[tagOf(node)] as Node[];
+const isElement = (node: Node): boolean => !['#text', '#comment', '#cdata', '?xml'].includes(tagOf(node));
+
+export function plugVnic(xml: string, networks: ReadonlyMap<string, Attrs>): VnicResult {
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new InvalidRequest('device XML', `is not well-formed: ${valid.err.msg} (line ${valid.err.line})`);
+  const doc = new XMLParser(OPTIONS).parse(xml) as Node[];
+  const root = doc.find(isElement);
+  const unchanged = (why: string): VnicResult => ({ xml, why });
+  if (!root || tagOf(root) !== 'interface') return unchanged(`not a NIC (<${root ? tagOf(root) : ''}>): left as it is`);
+  if (root[':@']?.['@_type'] !== 'bridge') return unchanged(`NIC of type ${root[':@']?.['@_type'] ?? '?'}: left as it is`);
+  const children = childrenOf(root);
+  const bridge = children.find((c) => tagOf(c) === 'source')?.[':@']?.['@_bridge'];
+  const mac = children.find((c) => tagOf(c) === 'mac')?.[':@']?.['@_address'] ?? 'without a MAC';
+  if (bridge === undefined || bridge === NO_NETWORK) return unchanged(`NIC ${mac} has no network: left as it is`);
+  const attrs = networks.get(bridge);
+  if (!attrs) {
+    throw new InvalidRequest(`network '${bridge}'`, `of VM NIC ${mac}: no such network in VDSM's running config on this host`);
+  }
+  if (!networkIsOvs(bridge, attrs)) return unchanged(`NIC ${mac} is on Linux bridge network ${bridge}: left as it is`);
+  const port = children.find((c) => tagOf(c) === 'virtualport');
+  if (port) {
+    const type = port[':@']?.['@_type'];
+    if (type === 'openvswitch') return unchanged(`NIC ${mac} on OVS network ${bridge} already has its virtualport`);
+    throw new InvalidRequest(`network '${bridge}'`, `of VM NIC ${mac}: a virtualport of type ${type ?? '(none)'} cannot go on an OVS network`);
+  }
+  addLastChild(children, { virtualport: [], ':@': { '@_type': 'openvswitch' } });
+  const built = new XMLBuilder({ ...OPTIONS, suppressEmptyNode: true }).build(doc) as string;
+  // the builder drops the line break VDSM puts after the declaration
+  const out = /^<\?xml[^>]*\?>\n/.test(xml) ? built.replace(/^(<\?xml[^>]*\?>)/, '$1\n') : built;
+  return { xml: out, why: `NIC ${mac} plugged into OVS network ${bridge} (a fake bridge with its VLAN)` };
+}
+
+/** Appends an element, indented like its siblings when the XML is pretty-printed. */
+function addLastChild(children: Node[], element: Node): void {
+  const last = children.findLastIndex(isElement);
+  const indent = children[last - 1];
+  const whitespace = indent && tagOf(indent) === '#text' && /^\s+$/.test(String(indent['#text']));
+  children.splice(last + 1, 0, ...(whitespace ? [{ '#text': indent['#text'] }, element] : [element]));
+}

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { capsAdditions } from '../../../src/vdsm/caps.js';
+import { parseKernelState } from '../../../src/host/kernel.js';
+import { parseBond, parseNetwork } from '../../../src/model/definitions.js';
+import type { OvsState } from '../../../src/ovs/state.js';
+import { renderOwned } from '../../../src/cli/show.js';
+
+const bridge = (name: string, role?: 'bridge') =>
+  ({ uuid: name, name, datapathType: 'system', stp: name === 'ovsbr-eth3', ports: [], ...(role && { role }) });
+const port = (name: string, bridge: string, role: 'uplink' | 'bond' | 'network' | undefined, extra = {}) =>
+  ({ uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, interfaces: [name],
+    ...(role && { role }), ...extra });
+
+const ovs: OvsState = {
+  bridges: new Map([
+    ['ovsbr-eth3', bridge('ovsbr-eth3', 'bridge')],
+    ['ovsbr-bond0', bridge('ovsbr-bond0', 'bridge')],
+    ['br-int', bridge('br-int')],
+  ]),
+  ports: new Map([
+    ['bond0', port('bond0', 'ovsbr-bond0', 'bond', { bondMode: 'balance-tcp', lacp: 'active', interfaces: ['eth2', 'eth1'] })],
+    ['blue', port('blue', 'ovsbr-bond0', 'network', { tag: 10, fakeBridge: true })],
+    ['vnet0', port('vnet0', 'ovsbr-bond0', undefined, { tag: 10 })],
+    ['red', port('red', 'ovsbr-eth3', 'network', { fakeBridge: true })],
+    ['eth3', port('eth3', 'ovsbr-eth3', 'uplink')],
+    ['vm1', port('vm1', 'br-int', undefined)],
+  ]),
+  interfaces: new Map(),
+};
+
+const kernel = parseKernelState([
+  JSON.stringify([
+    { ifname: 'blue', mtu: 9000, flags: ['UP'], addr_info: [{ family: 'inet', local: '10.10.0.1', prefixlen: 24, scope: 'global' }] },
+    { ifname: 'red', mtu: 1500, flags: [], addr_info: [{ family: 'inet6', local: '2001:db8::1', prefixlen: 64, scope: 'global' }] },
+    { ifname: 'eth1', mtu: 9000, flags: ['UP'] },
+    { ifname: 'eth2', mtu: 9000, flags: ['UP'] },
+  ]),
+  JSON.stringify([{ dst: 'default', gateway: '10.10.0.254', dev: 'blue' }]),
+].join('\n'));
+
+const owned = {
+  networks: [
+    parseNetwork('blue', { bonding: 'bond0', vlan: 10, custom: { ovs: true } }),
+    parseNetwork('red', { nic: 'eth3', bridged: false, custom: { ovs: true } }),
+  ],
+  bonds: [{ def: parseBond('bond0', { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' }), opts: {} }],
+};
+const caps = capsAdditions(owned, { kernel, ovs, activeSlaves: new Map([['bond0', 'eth2']]) });
+
+t.test("the hook's bridges, bonds and networks as the Engine sees them, sorted, without foreign objects", async (t) => {
+  t.strictSame(renderOwned(ovs, kernel, caps), [
+    'bridge ovsbr-bond0: uplink bond0, datapath system, STP off',
+    '  bond bond0: slaves eth1, eth2 (active eth2), mode balance-tcp, LACP active',
+    '  network blue: VLAN 10 on bond0.10, bridged, ports vnet0 bond0.10, MTU 9000, up, 10.10.0.1/24, gateway 10.10.0.254, default route',
+    'bridge ovsbr-eth3: uplink eth3, datapath system, STP on',
+    '  network red: untagged on eth3, bridgeless, MTU 1500, DOWN, 2001:db8::1/64',
+  ]);
+});
+
+t.test('a network whose device is missing or that the running config lacks, and nothing at all', async (t) => {
+  const noDevices = parseKernelState('[]\n[]');
+  t.match(renderOwned(ovs, noDevices, capsAdditions(owned, { kernel: noDevices, ovs })), [
+    'bridge ovsbr-bond0: uplink bond0, datapath system, STP off', /./, '  network blue: VLAN 10, no kernel device']);
+  t.match(renderOwned(ovs, kernel, capsAdditions({ networks: [], bonds: [] }, { kernel, ovs })), [
+    /./, '  bond bond0: slaves eth1, eth2, mode balance-tcp, LACP active', '  network blue: VLAN 10, not in the running config']);
+  const empty: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map() };
+  t.strictSame(renderOwned(empty, kernel, caps), ['no OVS bridges, bonds or networks of this hook']);
+});

@@ -1,0 +1,271 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import type { DesiredState, HostFacts } from '../../../src/model/desired.js';
+import { InvalidRequest } from '../../../src/runtime/errors.js';
+import {
+  IFCFG_HEADER, ifcfgChanges, isHookIfcfg, readIfcfgDir, renderIfcfg, shellValue,
+} from '../../../src/host/ifcfg.js';
+import type { Attrs } from '../../../src/model/definitions.js';
+import { desiredOn } from '../fixtures/desired.js';
+
+const OVS = { ovs: 'true' };
+const HOST: HostFacts = {
+  links: new Set(['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5', 'e=6', 'e7']),
+  foreignOvs: new Set(),
+  ownDevices: new Set(),
+};
+const tmp = mkdtempSync(join(tmpdir(), 'vho-ifcfg-'));
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+
+const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(HOST, nets, bonds);
+
+let fileNo = 0;
+function writeTmp(content: string): string {
+  const file = join(tmp, `file-${fileNo++}`);
+  writeFileSync(file, content);
+  return file;
+}
+
+/**
+ * What bash sees after sourcing the file in an empty environment (bash's own PWD, SHLVL and _ left out).
+ * stdin is /dev/null and --norc is given: with stdin a socket and no SHLVL, bash takes itself for rshd's
+ * child and would read ~/.bashrc into the result.
+ */
+function sourceVars(file: string): Record<string, string> {
+  const run = (f: string): Record<string, string> => {
+    const out = execFileSync('env', ['-i', 'bash', '--norc', '-c', 'set -a; . "$1"; env -0', '_', f],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return Object.fromEntries(out.split('\0').filter((e) => e !== '').map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  };
+  const vars = run(file);
+  for (const key of Object.keys(run('/dev/null'))) delete vars[key];
+  return vars;
+}
+
+/** bash -n: the file parses; throws (failing the test) when it does not. */
+function bashParses(file: string): boolean {
+  execFileSync('bash', ['--norc', '-n', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return true;
+}
+
+// ---- the topology: eth1 with a tagged static network and an untagged DHCP one, bond0 with a network, bond1 bare
+const TOPOLOGY = desired(
+  {
+    blue: {
+      nic: 'eth1', vlan: 100, mtu: 9000, ipaddr: '192.0.2.10', netmask: '255.255.255.0', gateway: '192.0.2.1',
+      defaultRoute: true, nameservers: ['192.0.2.53', '2001:db8::53', '198.51.100.53', '203.0.113.53'],
+      ipv6addr: '2001:db8:1::10/64', ipv6gateway: '2001:db8:1::1', custom: OVS,
+    },
+    red: { nic: 'eth1', bootproto: 'dhcp', stp: true, custom: OVS },
+    green: { bonding: 'bond0', vlan: 20, mtu: 1600, ipv6autoconf: true, dhcpv6: true, custom: OVS },
+  },
+  {
+    bond0: { nics: ['eth2', 'eth3'], options: 'custom=ovs:True,ovs_mode:balance-tcp,ovs_lacp:active' },
+    bond1: { nics: ['eth4', 'eth5'], options: 'custom=ovs:True' },
+  },
+);
+const ORIG_MTU = new Map([['eth1', 1400], ['eth2', 1500], ['eth4', 1500]]);
+const rendered = renderIfcfg({ desired: TOPOLOGY, datapathType: 'netdev', origMtu: ORIG_MTU });
+
+const COMMON = { ONBOOT: 'yes', HOTPLUG: 'no', NM_CONTROLLED: 'no' };
+const M = 'external_ids:vdsm-hook-ovs=';
+const ORIG = 'external_ids:vdsm-hook-ovs-orig-mtu=';
+const parentBridge = (name: string, stp: string): Record<string, string> => ({
+  DEVICE: name, DEVICETYPE: 'ovs', TYPE: 'OVSBridge', ...COMMON, BOOTPROTO: 'none', STP: stp,
+  OVS_EXTRA: `set Bridge ${name} datapath_type=netdev ${M}bridge -- set Port ${name} ${M}bridge -- set Interface ${name} ${M}bridge`,
+});
+const slave = (name: string, mtu: string): Record<string, string> => ({ DEVICE: name, ...COMMON, BOOTPROTO: 'none', MTU: mtu });
+
+const EXPECTED: Record<string, Record<string, string>> = {
+  'ovsbr-eth1': parentBridge('ovsbr-eth1', 'yes'),
+  eth1: {
+    DEVICE: 'eth1', DEVICETYPE: 'ovs', TYPE: 'OVSPort', OVS_BRIDGE: 'ovsbr-eth1', ...COMMON, BOOTPROTO: 'none', MTU: '9000',
+    OVS_EXTRA: `set Port eth1 ${M}uplink -- set Interface eth1 ${M}uplink ${ORIG}1400 mtu_request=9000`,
+  },
+  blue: {
+    DEVICE: 'blue', DEVICETYPE: 'ovs', TYPE: 'OVSBridge', OVS_OPTIONS: 'ovsbr-eth1 100', OVSREQUIRES: 'ovsbr-eth1 eth1', ...COMMON,
+    BOOTPROTO: 'none', IPADDR: '192.0.2.10', PREFIX: '24', GATEWAY: '192.0.2.1', DEFROUTE: 'yes',
+    IPV6INIT: 'yes', IPV6ADDR: '2001:db8:1::10/64', IPV6_DEFAULTGW: '2001:db8:1::1', IPV6_AUTOCONF: 'no',
+    DNS1: '192.0.2.53', DNS2: '2001:db8::53', DNS3: '198.51.100.53', MTU: '9000',
+    OVS_EXTRA: `set Port blue ${M}network -- set Interface blue ${M}network mtu_request=9000`,
+  },
+  red: {
+    DEVICE: 'red', DEVICETYPE: 'ovs', TYPE: 'OVSBridge', OVS_OPTIONS: 'ovsbr-eth1 0', OVSREQUIRES: 'ovsbr-eth1 eth1', ...COMMON,
+    BOOTPROTO: 'dhcp', DEFROUTE: 'no', IPV6INIT: 'no', MTU: '1500',
+    OVS_EXTRA: `set Port red ${M}network -- set Interface red ${M}network mtu_request=1500`,
+  },
+  'ovsbr-bond0': parentBridge('ovsbr-bond0', 'no'),
+  bond0: {
+    DEVICE: 'bond0', DEVICETYPE: 'ovs', TYPE: 'OVSBond', OVS_BRIDGE: 'ovsbr-bond0', BOND_IFACES: 'eth2 eth3',
+    OVS_OPTIONS: 'bond_mode=balance-tcp lacp=active', ...COMMON, BOOTPROTO: 'none',
+    OVS_EXTRA: `set Port bond0 ${M}bond -- set Interface eth2 ${M}slave ${ORIG}1500 mtu_request=1600 -- set Interface eth3 ${M}slave mtu_request=1600`,
+  },
+  eth2: slave('eth2', '1600'),
+  eth3: slave('eth3', '1600'),
+  green: {
+    DEVICE: 'green', DEVICETYPE: 'ovs', TYPE: 'OVSBridge', OVS_OPTIONS: 'ovsbr-bond0 20', OVSREQUIRES: 'ovsbr-bond0 bond0', ...COMMON,
+    BOOTPROTO: 'none', DEFROUTE: 'no', IPV6INIT: 'yes', IPV6_AUTOCONF: 'yes', DHCPV6C: 'yes', MTU: '1600',
+    OVS_EXTRA: `set Port green ${M}network -- set Interface green ${M}network mtu_request=1600`,
+  },
+  'ovsbr-bond1': parentBridge('ovsbr-bond1', 'no'),
+  bond1: {
+    DEVICE: 'bond1', DEVICETYPE: 'ovs', TYPE: 'OVSBond', OVS_BRIDGE: 'ovsbr-bond1', BOND_IFACES: 'eth4 eth5',
+    OVS_OPTIONS: 'bond_mode=active-backup lacp=off', ...COMMON, BOOTPROTO: 'none',
+    OVS_EXTRA: `set Port bond1 ${M}bond -- set Interface eth4 ${M}slave ${ORIG}1500 mtu_request=1500 -- set Interface eth5 ${M}slave mtu_request=1500`,
+  },
+  eth4: slave('eth4', '1500'),
+  eth5: slave('eth5', '1500'),
+};
+
+t.test('one file per bridge, uplink, bond, slave and network', async (t) => {
+  t.same([...rendered.keys()].sort(), Object.keys(EXPECTED).sort());
+});
+
+t.test('every file parses in bash and sources to exactly the expected variables', async (t) => {
+  for (const [dev, content] of rendered) {
+    const file = writeTmp(content);
+    t.ok(bashParses(file), `${dev}: bash -n`);
+    t.strictSame(sourceVars(file), EXPECTED[dev], `${dev}: variables`);
+    t.equal(content.split('\n')[0], IFCFG_HEADER, `${dev}: the header first`);
+    t.ok(content.endsWith('\n') && !content.endsWith('\n\n'), `${dev}: ends with one newline`);
+    t.ok(isHookIfcfg(content), `${dev}: recognised as the hook's`);
+  }
+});
+
+t.test('never VLAN=, PHYSDEV=, OVSBOOTPROTO= or an empty value', async (t) => {
+  for (const [dev, content] of rendered) {
+    const keys = content.split('\n').slice(1).filter((l) => l !== '').map((l) => l.slice(0, l.indexOf('=')));
+    t.notOk(keys.some((k) => ['VLAN', 'PHYSDEV', 'OVSBOOTPROTO'].includes(k)), `${dev}: ${keys.join(' ')}`);
+    t.notMatch(content, /=(""|'')?\n/, `${dev}: no empty value`);
+  }
+});
+
+t.test('the fixed layout: header, DEVICE, type keys, the common keys, then the rest', async (t) => {
+  t.equal(rendered.get('eth2'), [
+    IFCFG_HEADER, 'DEVICE=eth2', 'ONBOOT=yes', 'HOTPLUG=no', 'NM_CONTROLLED=no', 'BOOTPROTO=none', 'MTU=1600', '',
+  ].join('\n'));
+  const keys = rendered.get('blue')!.split('\n').slice(1, -1).map((l) => l.slice(0, l.indexOf('=')));
+  t.same(keys, [
+    'DEVICE', 'DEVICETYPE', 'TYPE', 'OVS_OPTIONS', 'OVSREQUIRES', 'ONBOOT', 'HOTPLUG', 'NM_CONTROLLED',
+    'BOOTPROTO', 'IPADDR', 'PREFIX', 'GATEWAY', 'DEFROUTE', 'IPV6INIT', 'IPV6ADDR', 'IPV6_DEFAULTGW', 'IPV6_AUTOCONF',
+    'DNS1', 'DNS2', 'DNS3', 'MTU', 'OVS_EXTRA',
+  ]);
+  t.match(rendered.get('bond0')!, /\nBOND_IFACES="eth2 eth3"\n/, 'lists are double-quoted');
+});
+
+t.test('a static gateway is written only for the default-route network, as VDSM did', async (t) => {
+  const d = desired({ blue: { nic: 'eth1', ipaddr: '192.0.2.10', prefix: 24, gateway: '192.0.2.1', ipv6addr: '2001:db8::2/64', ipv6gateway: '2001:db8::1', custom: OVS } });
+  const vars = sourceVars(writeTmp(renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map() }).get('blue')!));
+  t.equal(vars['IPADDR'], '192.0.2.10');
+  t.equal(vars['PREFIX'], '24');
+  t.equal(vars['GATEWAY'], undefined);
+  t.equal(vars['IPV6_DEFAULTGW'], undefined);
+  t.equal(vars['DEFROUTE'], 'no');
+});
+
+t.test('names with shell characters are escaped; ones ifup-ovs would glob are refused', async (t) => {
+  const odd = 'n$x`y"z\'';
+  const d = desired({ [odd]: { nic: 'e7', custom: OVS } });
+  const content = renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map() }).get(odd)!;
+  const file = writeTmp(content);
+  t.ok(bashParses(file));
+  const vars = sourceVars(file);
+  t.equal(vars['DEVICE'], odd);
+  t.equal(vars['OVS_EXTRA'], `set Port ${odd} ${M}network -- set Interface ${odd} ${M}network mtu_request=1500`);
+
+  for (const name of ['a*', 'b?', 'c[1]']) {
+    t.throws(() => renderIfcfg({ desired: desired({ [name]: { nic: 'e7', custom: OVS } }), datapathType: 'system', origMtu: new Map() }),
+      InvalidRequest, `network ${name}`);
+  }
+  const bond = desired({}, { bond0: { nics: ['e=6', 'e7'], options: 'custom=ovs:True' } });
+  t.throws(() => renderIfcfg({ desired: bond, datapathType: 'system', origMtu: new Map() }), InvalidRequest,
+    'a slave with "=" would end add-bond\'s NIC list');
+});
+
+t.test('shellValue: bare for safe words, double-quoted otherwise', async (t) => {
+  t.equal(shellValue('eth0.100'), 'eth0.100');
+  t.equal(shellValue('a_b@c%d+e=f:g,h.i/j-k'), 'a_b@c%d+e=f:g,h.i/j-k');
+  t.equal(shellValue('two words'), '"two words"');
+  t.equal(shellValue('$x'), '"\\$x"');
+  t.equal(shellValue('a"b\\c`d'), '"a\\"b\\\\c\\`d"');
+  t.equal(shellValue(''), '""');
+});
+
+t.test('shellValue round-trips through bash', async (t) => {
+  const nasty = [
+    '$x', '${HOME}', '$(id)', '`x`', '"q"', "'q'", "it's", 'back\\slash', '\\', 'trailing\\', 'two  spaces', ' lead',
+    '*', '/*', '~', '~root', '#', 'a #b', 'a;b|c&d(e)<f>', '!x', 'ä€', '[a]', '{a,b}', 'x=y', '',
+  ];
+  const content = nasty.map((v, i) => `V${i}=${shellValue(v)}\n`).join('');
+  const file = writeTmp(content);
+  t.ok(bashParses(file));
+  t.strictSame(sourceVars(file), Object.fromEntries(nasty.map((v, i) => [`V${i}`, v])));
+});
+
+t.test('shellValue refuses newlines and control characters', async (t) => {
+  for (const bad of ['a\nb', '\n', 'a\rb', 'a\tb', 'a\0b', 'a\x1bb', 'a\x7fb']) {
+    t.throws(() => shellValue(bad), JSON.stringify(bad));
+  }
+});
+
+t.test('isHookIfcfg: only the header as the first line', async (t) => {
+  t.ok(isHookIfcfg(`${IFCFG_HEADER}\nDEVICE=x\n`));
+  t.ok(isHookIfcfg('# Generated by vdsm-hook-ovs: other wording of a later version\n'), 'the signature is what counts');
+  t.notOk(isHookIfcfg(''));
+  t.notOk(isHookIfcfg('DEVICE=x\n'));
+  t.notOk(isHookIfcfg('# Generated by VDSM version 4.19.10-1.el7\nDEVICE=x\n'), "VDSM's own file");
+  t.notOk(isHookIfcfg(`DEVICE=x\n${IFCFG_HEADER}\n`), 'header not on the first line');
+  t.notOk(isHookIfcfg(` ${IFCFG_HEADER}\n`));
+  t.notOk(isHookIfcfg('# Generated by vdsm-hook-ovs-ng\n'), 'another tool whose name starts the same');
+});
+
+t.test('ifcfgChanges', async (t) => {
+  const own = (body: string): string => `${IFCFG_HEADER}\n${body}\n`;
+  const wanted = new Map([
+    ['ovsbr-eth1', own('DEVICE=ovsbr-eth1')],
+    ['eth1', own('DEVICE=eth1\nMTU=9000')],
+    ['red', own('DEVICE=red')],
+    ['eth2', own('DEVICE=eth2')],
+  ]);
+  const existing = new Map([
+    ['ifcfg-ovsbr-eth1', own('DEVICE=ovsbr-eth1')], // identical: skipped
+    ['ifcfg-eth1', own('DEVICE=eth1\nMTU=1500')], // ours, changed: rewritten
+    ['ifcfg-eth2', 'DEVICE=eth2\nBOOTPROTO=dhcp\n'], // wanted but not ours: left, reported
+    ['ifcfg-blue', own('DEVICE=blue')], // ours, no longer wanted: removed
+    ['ifcfg-eth0', 'DEVICE=eth0\n'], // not ours, not wanted: untouched, not reported
+    ['ifcfg-blue.bak', own('DEVICE=blue')], // an administrator's copy of ours: untouched
+    ['route-blue', own('')], // not an ifcfg file: untouched
+    ['notes', own('')],
+  ]);
+  const { files, labels, foreign } = ifcfgChanges('/etc/sysconfig/network-scripts', wanted, existing);
+  t.same(files, [
+    { path: '/etc/sysconfig/network-scripts/ifcfg-eth1', content: own('DEVICE=eth1\nMTU=9000'), mode: 0o644 },
+    { path: '/etc/sysconfig/network-scripts/ifcfg-red', content: own('DEVICE=red'), mode: 0o644 },
+    { path: '/etc/sysconfig/network-scripts/ifcfg-blue', content: null },
+  ]);
+  t.same(labels, ['ifcfg-eth1', 'ifcfg-red', 'ifcfg-blue (removed)']);
+  t.same(foreign, ['eth2']);
+
+  const again = ifcfgChanges('/d', wanted, new Map([...wanted].map(([dev, c]) => [`ifcfg-${dev}`, c])));
+  t.same(again, { files: [], labels: [], foreign: [] }, 'nothing to do once written');
+  const gone = ifcfgChanges('/d', new Map(), existing);
+  t.same(gone.labels, ['ifcfg-blue (removed)', 'ifcfg-eth1 (removed)', 'ifcfg-ovsbr-eth1 (removed)'], 'empty desired state: only our files go');
+});
+
+t.test('readIfcfgDir', async (t) => {
+  const dir = join(tmp, 'network-scripts');
+  t.same(readIfcfgDir(dir), new Map(), 'a missing directory is empty');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'ifcfg-eth0'), 'DEVICE=eth0\n');
+  writeFileSync(join(dir, 'ifcfg-red'), `${IFCFG_HEADER}\nDEVICE=red\n`);
+  writeFileSync(join(dir, 'route-red'), 'x\n');
+  mkdirSync(join(dir, 'ifcfg-weird'));
+  t.same(readIfcfgDir(dir), new Map([
+    ['ifcfg-eth0', 'DEVICE=eth0\n'],
+    ['ifcfg-red', `${IFCFG_HEADER}\nDEVICE=red\n`],
+    ['ifcfg-weird', ''],
+  ]), 'ifcfg-* only; what cannot be read counts as not ours');
+});

@@ -1,0 +1,73 @@
+import t from 'tap';
+import { parseKernelState } from '../../../src/host/kernel.js';
+
+// `ip -j -batch -` fed "addr show\nroute show default table all\n": one JSON array per command, one per line.
+const ADDR = JSON.stringify([
+  {
+    ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], mtu: 65536, operstate: 'UNKNOWN',
+    addr_info: [
+      { family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host', label: 'lo' },
+      { family: 'inet6', local: '::1', prefixlen: 128, scope: 'host' },
+    ],
+  },
+  {
+    ifindex: 2, ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, operstate: 'UP',
+    address: '52:54:00:3c:1e:01',
+    addr_info: [
+      { family: 'inet', local: '192.0.2.10', prefixlen: 24, scope: 'global', label: 'eth0' },
+      { family: 'inet', local: '192.0.2.11', prefixlen: 24, scope: 'global', secondary: true, label: 'eth0' },
+      { family: 'inet6', local: '2001:db8::10', prefixlen: 64, scope: 'global', valid_life_time: 4294967295 },
+      { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' },
+      { family: 'inet6', local: '2001:db8::aa', prefixlen: 64, scope: 'global', dynamic: true, valid_life_time: 86400 },
+    ],
+  },
+  { ifindex: 3, ifname: 'eth1', flags: ['BROADCAST', 'MULTICAST'], mtu: 9000, operstate: 'DOWN', addr_info: [] },
+  { ifindex: 4, ifname: 'eth2', flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], mtu: 1500, operstate: 'DOWN', addr_info: [] },
+  { ifindex: 5, ifname: 'red', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, operstate: 'UNKNOWN',
+    addr_info: [
+      { family: 'inet', local: '198.51.100.10', prefixlen: 24, scope: 'global', label: 'red' },
+      // a DHCP lease as dhclient adds it: with a lifetime, without the "dynamic" flag
+      { family: 'inet', local: '10.0.0.7', prefixlen: 24, scope: 'global', valid_life_time: 600, preferred_life_time: 600 },
+    ] },
+]);
+const ROUTE = JSON.stringify([
+  { dst: 'default', gateway: '198.51.100.1', dev: 'red', table: '100', flags: [] },
+  { dst: 'default', gateway: '192.0.2.1', dev: 'eth0', protocol: 'static', flags: [] },
+  { dst: 'default', gateway: 'fe80::1', dev: 'eth0', protocol: 'ra', metric: 1024, flags: [], pref: 'medium' },
+]);
+
+t.test('links: MTU, up (admin UP flag), MAC, global IPv4 and non-link-local IPv6 addresses', async (t) => {
+  const { links } = parseKernelState(`${ADDR}\n${ROUTE}\n`);
+  t.strictSame([...links.keys()], ['lo', 'eth0', 'eth1', 'eth2', 'red']);
+  t.strictSame(links.get('eth0'), {
+    name: 'eth0', mtu: 1500, up: true, mac: '52:54:00:3c:1e:01',
+    ipv4: ['192.0.2.10/24', '192.0.2.11/24'], ipv6: ['2001:db8::10/64', '2001:db8::aa/64'], dynamic: ['2001:db8::aa/64'],
+  });
+  t.strictSame(links.get('eth1'), { name: 'eth1', mtu: 9000, up: false, mac: '', ipv4: [], ipv6: [], dynamic: [] });
+  t.equal(links.get('eth2')!.up, true, 'UP without carrier is still up');
+  t.strictSame(links.get('lo')!.ipv4, [], 'host-scope 127.0.0.1 is not a global address');
+  t.strictSame(links.get('lo')!.ipv6, [], 'nor is ::1');
+  t.strictSame(links.get('red')!.ipv4, ['198.51.100.10/24', '10.0.0.7/24']);
+  t.strictSame(links.get('red')!.dynamic, ['10.0.0.7/24'], 'an address with a lifetime is dynamic');
+});
+
+t.test('the default routes of the main table: IPv4 and IPv6, device and gateway', async (t) => {
+  const state = parseKernelState(`${ADDR}\n${ROUTE}\n`);
+  t.strictSame(state.defaultRoute, { dev: 'eth0', gateway: '192.0.2.1' }, 'table 100 is not the host default route');
+  t.strictSame(state.defaultRoute6, { dev: 'eth0', gateway: 'fe80::1' });
+});
+
+t.test('per device gateways: a default route through it in any table, the main table first', async (t) => {
+  const source = JSON.stringify([{ dst: 'default', gateway: '192.0.2.254', dev: 'eth0', table: '7', flags: [] }]);
+  const routes = JSON.stringify([...JSON.parse(source), ...JSON.parse(ROUTE)]);
+  const state = parseKernelState(`${ADDR}\n${routes}\n`);
+  t.strictSame([...state.gateways], [['eth0', '192.0.2.1'], ['red', '198.51.100.1']]);
+  t.strictSame([...state.gateways6], [['eth0', 'fe80::1']]);
+});
+
+t.test('a default route without gateway, and none at all', async (t) => {
+  const devOnly = JSON.stringify([{ dst: 'default', dev: 'ppp0', scope: 'link', flags: [] }]);
+  t.strictSame(parseKernelState(`${ADDR}\n${devOnly}\n`).defaultRoute, { dev: 'ppp0' });
+  t.equal(parseKernelState(`${ADDR}\n[]\n`).defaultRoute, undefined);
+  t.equal(parseKernelState(`${ADDR}\n[]\n`).defaultRoute6, undefined);
+});
