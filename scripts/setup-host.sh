@@ -14,8 +14,11 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # --- system packages ---------------------------------------------------------
-# isc-dhcp-client and dhcpcd-base: the DHCP clients the hook chooses between (the tests run both)
-packages=(openvswitch-switch iputils-ping rpm dnsmasq-base iproute2 sudo isc-dhcp-client dhcpcd-base)
+# isc-dhcp-client and dhcpcd-base: the DHCP clients the hook chooses between (the tests run both);
+# ovn-central and ovn-host: a real OVN central and chassis; nftables, iperf3, ethtool, tcpdump:
+# NAT rules, QoS measurement, veth offloads and capture in the behaviour tests
+packages=(openvswitch-switch iputils-ping rpm dnsmasq-base iproute2 sudo isc-dhcp-client dhcpcd-base
+  ovn-central ovn-host nftables iperf3 ethtool tcpdump)
 missing=()
 for pkg in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
