@@ -41,6 +41,12 @@ function holderOf(path: string): number | undefined {
   }
 }
 
+/** The pid of the live process holding the lock, if one does (a dead holder's lock is no lock). */
+export function lockHolder(path: string): number | undefined {
+  const holder = holderOf(path);
+  return holder !== undefined && alive(holder) ? holder : undefined;
+}
+
 /** A breaker that died mid-way leaves its file; after this long it is ignored. */
 const BREAKER_STALE_MS = 5000;
 
