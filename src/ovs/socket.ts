@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { alive } from '../runtime/processes.js';
 
 /** Why a tool or socket gave no answer (timedOut: a change may still have been taken). */
 export interface Failure {
@@ -37,11 +38,7 @@ export function vswitchdSocket(): string | Failure {
 export function vswitchdDown(): string | undefined {
   const pid = vswitchdPid();
   if (typeof pid !== 'number') return pid.failure;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return `its pid file names pid ${pid}, which is not running`;
-  }
+  if (!alive(pid)) return `its pid file names pid ${pid}, which is not running`;
   return existsSync(controlSocket(pid)) ? undefined : `no control socket ${controlSocket(pid)}`;
 }
 
