@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { readActiveSlaves } from '../ovs/bond-show.js';
 import { capsAdditions } from '../vdsm/caps.js';
 import { loadConfig } from '../runtime/config.js';
-import { applyPlan, bootPersistence, isNoop, makePlan, NO_REQUEST, observe, renderPlan, type Observed } from '../flow/converge.js';
+import { applyPlan, bootPersistence, isNoop, makePlan, NO_REQUEST, observe, observeOnly, renderPlan, type Observed } from '../flow/converge.js';
 import { describe, HostError, InvalidRequest } from '../runtime/errors.js';
 import { EXIT_FAILED, type HookContext } from '../vdsm/hook-io.js';
-import { withHookLock } from '../flow/lock.js';
+import { lockHolder, withHookLock } from '../flow/lock.js';
 import { createLog } from '../runtime/log.js';
 import { bondIsOvs, networkIsOvs } from '../model/definitions.js';
 import { ownedEntries } from '../vdsm/owned.js';
@@ -20,13 +20,15 @@ import { readPersistedConfig, readRunningConfig, type RunningConfig } from '../v
 import { renderOwned } from './show.js';
 import { readSnapshot, type Snapshot } from '../flow/snapshot.js';
 import { Vsctl } from '../ovs/vsctl.js';
+import { vswitchdDown } from '../ovs/socket.js';
+import { writeNoCodeCache } from '../runtime/code-cache.js';
 
 const USAGE = `usage: vdsm-ovs COMMAND
   plan FILE   what a setupNetworks request would do, changing nothing
               (FILE: the JSON VDSM hands before_network_setup; - for stdin)
   show        the OVS bridges, bonds and networks of the hook as the Engine
               sees them (after_get_caps), the pending change, and any drift
-              of OVS from the running config
+              of OVS from the running config; changes nothing
   rollback    restore the state before the pending change
   restore     re-apply the running config to OVS and the kernel (after the
               OVS database was lost); at boot, before VDSM refilled the
@@ -35,11 +37,16 @@ const USAGE = `usage: vdsm-ovs COMMAND
 
 type Handler = (args: string[], ctx: HookContext) => Promise<string[]>;
 
-const COMMANDS: Record<string, { args: number; run: Handler }> = {
-  plan: { args: 1, run: plan },
-  show: { args: 0, run: show },
-  rollback: { args: 0, run: rollbackByHand },
-  restore: { args: 0, run: restore },
+/**
+ * readOnly: the command writes no file (no log line, no code cache, no lock;
+ * its output is for the person who asked) and sends ovs-vswitchd nothing it
+ * does not need an answer to, so that it works while ovs-vswitchd is down.
+ */
+const COMMANDS: Record<string, { args: number; run: Handler; readOnly: boolean }> = {
+  plan: { args: 1, run: plan, readOnly: true },
+  show: { args: 0, run: show, readOnly: true },
+  rollback: { args: 0, run: rollbackByHand, readOnly: false },
+  restore: { args: 0, run: restore, readOnly: false },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -51,7 +58,8 @@ export async function main(argv: string[]): Promise<number> {
     return name === '--help' || name === '-h' ? 0 : 1;
   }
   const paths = hostPaths();
-  const log = createLog(paths.log, `vdsm-ovs ${name}`);
+  if (command.readOnly) writeNoCodeCache();
+  const log = createLog(command.readOnly ? null : paths.log, `vdsm-ovs ${name}`);
   let errorLine: string | undefined;
   try {
     const output = await command.run(args, { paths, config: loadConfig(paths.config), log });
@@ -81,18 +89,25 @@ async function plan([file = '-']: string[], ctx: HookContext): Promise<string[]>
     ...pendingLines(readSnapshot(ctx.paths), 'before_network_setup settles it first'),
   ];
   if (isEmpty(ovs)) return lines;
-  const observed = await observe(ctx.paths, new Vsctl(ctx.config.timeout), ctx.config.timeout, running);
+  const observed = await observeOnly(ctx.paths, new Vsctl(ctx.config.timeout), ctx.config.timeout, running);
   const planned = makePlan(ctx.paths, observed, ovs, ctx.config.datapathType);
-  return [...lines, ...(isNoop(planned) ? ['nothing to change'] : renderPlan(planned))];
+  const down = vswitchdDown();
+  return [
+    ...lines,
+    ...lockLines(ctx.paths),
+    ...(down ? [`ovs-vswitchd is not running (${down}): planned from the OVS database; applying it fails until ovs-vswitchd runs`] : []),
+    ...(isNoop(planned) ? ['nothing to change'] : renderPlan(planned)),
+  ];
 }
 
 async function show(_args: string[], ctx: HookContext): Promise<string[]> {
   const vsctl = new Vsctl(ctx.config.timeout);
-  const observed = await observe(ctx.paths, vsctl, ctx.config.timeout);
+  const observed = await observeOnly(ctx.paths, vsctl, ctx.config.timeout);
   const { owned, problems } = ownedEntries(observed.running);
-  const activeSlaves = owned.bonds.length ? await readActiveSlaves(vsctl) : new Map<string, string>();
+  const { activeSlaves, vswitchd } = await readVswitchd(vsctl, owned.bonds.length > 0);
   const caps = capsAdditions(owned, { ...observed, activeSlaves });
   const lines = [
+    ...lockLines(ctx.paths), ...vswitchd,
     ...renderOwned(observed.ovs, observed.kernel, caps), ...problems, ...pendingLines(readSnapshot(ctx.paths), ''),
     `boot persistence: ${bootPersistence(ctx.paths)}`,
   ];
@@ -103,6 +118,32 @@ async function show(_args: string[], ctx: HookContext): Promise<string[]> {
   } catch (err) {
     return [...lines, `the running config cannot be applied: ${describe(err)}`];
   }
+}
+
+/**
+ * What only ovs-vswitchd knows for show (the bonds' active slaves), when it
+ * runs; otherwise a line saying that what is shown is the database's view.
+ */
+async function readVswitchd(vsctl: Vsctl, bonds: boolean): Promise<{ activeSlaves: Map<string, string>; vswitchd: string[] }> {
+  const dbView = (why: string): string[] => [`${why}: what is shown is the OVS database's view, not what the switch does`];
+  const down = vswitchdDown();
+  if (down) return { activeSlaves: new Map(), vswitchd: dbView(`ovs-vswitchd is not running (${down})`) };
+  if (!bonds) return { activeSlaves: new Map(), vswitchd: [] };
+  try {
+    return { activeSlaves: await readActiveSlaves(vsctl), vswitchd: [] };
+  } catch (err) {
+    return { activeSlaves: new Map(), vswitchd: dbView(`ovs-vswitchd is not answering (${describe(err)}), the bonds' active slaves are unknown`) };
+  }
+}
+
+/**
+ * A read-only command neither waits for nor takes the hooks' lock: VDSM's
+ * setupNetworks must never wait on a person's 'show'. It says instead when a
+ * hook run holds the lock, as what it read may then be half-way through a change.
+ */
+function lockLines(paths: HostPaths): string[] {
+  const holder = lockHolder(paths.lock);
+  return holder === undefined ? [] : [`a hook run (pid ${holder}) is changing the host: what was read may be half-way through its change`];
 }
 
 async function rollbackByHand(_args: string[], ctx: HookContext): Promise<string[]> {

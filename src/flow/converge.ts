@@ -50,6 +50,20 @@ export async function observe(
   running: RunningConfig = readRunningConfig(paths),
 ): Promise<Observed> {
   vsctl.probeAhead();
+  return observeOnly(paths, vsctl, timeoutS, running);
+}
+
+/**
+ * The same reads for a command that changes nothing (vdsm-ovs show, plan):
+ * no probe of ovs-vswitchd, which such a command needs no answer from, and
+ * which would keep it waiting for a hung daemon's timeout.
+ */
+export async function observeOnly(
+  paths: HostPaths,
+  vsctl: Vsctl,
+  timeoutS: number,
+  running: RunningConfig = readRunningConfig(paths),
+): Promise<Observed> {
   const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS)]);
   return { running, ovs, kernel, dhcp: readDhcpClients(paths) };
 }

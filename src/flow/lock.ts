@@ -8,15 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { HookConfig } from '../runtime/config.js';
 import { HostError } from '../runtime/errors.js';
 import type { HostPaths } from '../host/paths.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import type { Log } from '../runtime/log.js';
+import { alive } from '../runtime/processes.js';
+import { sweepTemps } from './sweep.js';
 
 function tryTake(path: string): boolean {
   try {
@@ -39,6 +33,12 @@ function holderOf(path: string): number | undefined {
   } catch {
     return undefined; // released meanwhile: try again
   }
+}
+
+/** The pid of the live process holding the lock, if one does (a dead holder's lock is no lock). */
+export function lockHolder(path: string): number | undefined {
+  const holder = holderOf(path);
+  return holder !== undefined && alive(holder) ? holder : undefined;
 }
 
 /** A breaker that died mid-way leaves its file; after this long it is ignored. */
@@ -83,8 +83,14 @@ export async function withLock<T>(path: string, waitS: number, fn: () => Promise
   }
 }
 
-/** The lock every hook run and vdsm-ovs change takes. */
-export function withHookLock<T>(ctx: { paths: HostPaths; config: HookConfig }, fn: () => Promise<T>): Promise<T> {
+/**
+ * The lock every hook run and vdsm-ovs change takes. Its new holder first
+ * sweeps the temp files a holder killed half-way through a write left.
+ */
+export function withHookLock<T>(ctx: { paths: HostPaths; config: HookConfig; log: Log }, fn: () => Promise<T>): Promise<T> {
   // the holder may itself wait on OVS for its timeout, several times over (read, probe, transaction, rollback)
-  return withLock(ctx.paths.lock, ctx.config.timeout * 6, fn);
+  return withLock(ctx.paths.lock, ctx.config.timeout * 6, () => {
+    sweepTemps(ctx.paths, ctx.log);
+    return fn();
+  });
 }

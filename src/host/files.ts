@@ -2,6 +2,7 @@
 import { renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { checkpoint } from '../runtime/fault.js';
 
 /** A file to write (content: text, or bytes for a binary file) or to remove (null). */
 export interface FileChange {
@@ -58,12 +59,28 @@ function inMemory(dir: string): boolean {
   return type === TMPFS_MAGIC || type === RAMFS_MAGIC;
 }
 
+/**
+ * The temp file a write goes through: hidden, beside the file, named after
+ * it and the writer's pid. A writer killed before its rename leaves it;
+ * tempTarget tells it apart from other files, for the next run to sweep.
+ */
+export function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+}
+
+/** The file name a temp file's name (tempPath) stands for and its writer's pid; undefined for any other name. */
+export function tempTarget(name: string): { target: string; pid: number } | undefined {
+  const match = /^\.(.+)\.([1-9]\d*)\.tmp$/.exec(name);
+  return match ? { target: match[1]!, pid: Number(match[2]) } : undefined;
+}
+
 async function applyOne({ path, content, mode = 0o644 }: FileChange, volatile: boolean): Promise<void> {
   if (content === null) return volatile ? rmSync(path, { force: true }) : rm(path, { force: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = tempPath(path);
   try {
     if (volatile) {
       writeFileSync(tmp, content, { mode });
+      checkpoint('rename');
       return renameSync(tmp, path);
     }
     const file = await open(tmp, 'w', mode);
@@ -73,6 +90,7 @@ async function applyOne({ path, content, mode = 0o644 }: FileChange, volatile: b
     } finally {
       await file.close();
     }
+    checkpoint('rename');
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

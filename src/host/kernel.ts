@@ -3,7 +3,8 @@
  * call; and the per-device IPv6 sysctls of the devices asked for.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { HostError } from '../runtime/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DumpInterrupted, HostError } from '../runtime/errors.js';
 import { firstLine, run } from '../runtime/exec.js';
 import { wantsIpv6, type NetworkDef } from '../model/definitions.js';
 
@@ -51,12 +52,41 @@ export interface KernelState {
 // `ip -batch` takes no per-line -6: "table all" lists the default routes of both families
 const COMMANDS = 'addr show\nroute show default table all\n';
 
-export async function readKernelState(timeoutS: number): Promise<KernelState> {
-  const result = await run('ip', ['-j', '-batch', '-'], { input: COMMANDS, timeoutMs: timeoutS * 1000 });
-  if (result.exitCode !== 0) {
-    throw new HostError('ip', `reading links failed: ${firstLine(result.stderr) || `exit code ${result.exitCode}`}`);
+/** How host commands are run: exec.ts's run, or a stand-in in the unit tests. */
+export type Runner = typeof run;
+
+export async function readKernelState(timeoutS: number, runner: Runner = run): Promise<KernelState> {
+  return parseKernelState(await ipDump(COMMANDS, 'reading links', timeoutS, runner));
+}
+
+/** Reads of a dump the kernel interrupted, in all, before the read fails. */
+export const DUMP_READS = 5;
+/** The wait before the second read; it doubles before each next one (50+100+200+400 ms at most). */
+const FIRST_WAIT_MS = 50;
+
+// iproute2 prints this when the kernel flagged a dump NLM_F_DUMP_INTR: the devices or addresses
+// changed while they were listed (ovs-vswitchd deleting its ports, say). 6.1 warns and exits 0
+// with the partial listing on stdout; later versions may exit non-zero.
+const INTERRUPTED = 'Dump was interrupted and may be inconsistent';
+
+/**
+ * `ip -j -batch -` with these commands: their JSON, one line per command.
+ * A dump the kernel interrupted is read again, never trusted, up to
+ * DUMP_READS reads with a growing wait between them; then DumpInterrupted.
+ */
+export async function ipDump(commands: string, what: string, timeoutS: number, runner: Runner = run): Promise<string> {
+  for (let read = 1; ; read++) {
+    const result = await runner('ip', ['-j', '-batch', '-'], { input: commands, timeoutMs: timeoutS * 1000 });
+    if (!result.stderr.includes(INTERRUPTED)) {
+      if (result.exitCode !== 0) throw new HostError('ip', `${what} failed: ${firstLine(result.stderr) || `exit code ${result.exitCode}`}`);
+      return result.stdout;
+    }
+    if (read === DUMP_READS) {
+      throw new DumpInterrupted('ip', `${what} failed: the kernel interrupted the dump ${DUMP_READS} times in a row ` +
+        '(devices or addresses changing meanwhile); an interrupted dump may be inconsistent, so none was used');
+    }
+    await sleep(FIRST_WAIT_MS * 2 ** (read - 1));
   }
-  return parseKernelState(result.stdout);
 }
 
 /** Adds the IPv6 sysctls of those networks' devices that exist (one to three small /proc reads each). */

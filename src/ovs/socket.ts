@@ -5,9 +5,10 @@
  * and ovsdb-server answers a select of 3000 rows in under half the time
  * `ovs-vsctl list` takes (~45 against ~120 ms here). Only root may open them (see vsctl.ts).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { alive } from '../runtime/processes.js';
 
 /** Why a tool or socket gave no answer (timedOut: a change may still have been taken). */
 export interface Failure {
@@ -25,6 +26,23 @@ export function dbSocket(): string {
 
 /** ovs-vswitchd's control socket is named after its pid, as ovs-appctl finds it. */
 export function vswitchdSocket(): string | Failure {
+  const pid = vswitchdPid();
+  return typeof pid === 'number' ? controlSocket(pid) : pid;
+}
+
+/**
+ * Why ovs-vswitchd does not run, told by its pid file, /proc and its control
+ * socket: nothing is sent to it (the read-only commands must not wait on a
+ * hung daemon); undefined when it runs.
+ */
+export function vswitchdDown(): string | undefined {
+  const pid = vswitchdPid();
+  if (typeof pid !== 'number') return pid.failure;
+  if (!alive(pid)) return `its pid file names pid ${pid}, which is not running`;
+  return existsSync(controlSocket(pid)) ? undefined : `no control socket ${controlSocket(pid)}`;
+}
+
+function vswitchdPid(): number | Failure {
   const pidFile = join(ovsRundir(), 'ovs-vswitchd.pid');
   let pid: number;
   try {
@@ -33,8 +51,10 @@ export function vswitchdSocket(): string | Failure {
     return { failure: `cannot read ${pidFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}): not running?`, timedOut: false };
   }
   if (!Number.isInteger(pid) || pid <= 0) return { failure: `${pidFile} holds no pid`, timedOut: false };
-  return join(ovsRundir(), `ovs-vswitchd.${pid}.ctl`);
+  return pid;
 }
+
+const controlSocket = (pid: number): string => join(ovsRundir(), `ovs-vswitchd.${pid}.ctl`);
 
 const ID = 'vdsm-hook-ovs';
 

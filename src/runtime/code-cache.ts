@@ -30,6 +30,13 @@ const DIGEST = 32;
 /** Compiled this run without a usable cache: written by saveCodeCaches. */
 const uncached: { file: string; script: Script }[] = [];
 
+/** A read-only command (vdsm-ovs show, plan) writes no file, not even a cache. */
+let writeAllowed = true;
+
+export function writeNoCodeCache(): void {
+  writeAllowed = false;
+}
+
 /**
  * Compiles source (the library `name`, `id` = name-sourcehash) with its
  * cache when there is a usable one, and runs it: the value of the script.
@@ -74,7 +81,7 @@ function readCache(file: string): Buffer | undefined {
  * Never throws.
  */
 export async function saveCodeCaches(): Promise<void> {
-  if (uncached.length === 0) return;
+  if (uncached.length === 0 || !writeAllowed) return;
   const dir = hostPaths().codeCacheDir;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 });

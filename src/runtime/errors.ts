@@ -41,6 +41,9 @@ export class OvsError extends HookError {
 /** A host command other than ovs-vsctl (ip) or a file operation failed. */
 export class HostError extends HookError {}
 
+/** The kernel interrupted every read of a dump (ip -j) the hook made: the host kept changing under it. */
+export class DumpInterrupted extends HostError {}
+
 /** The error as a HookError carrying the note, whatever it was. */
 export function withNote(err: unknown, note: string): HookError {
   const hookError = err instanceof HookError

@@ -7,8 +7,12 @@
  */
 import { HostError } from './errors.js';
 
-/** The steps of applying a change, in order; `commit` marks the snapshot applied. */
-export type Step = 'transaction' | 'links' | 'save' | 'commit' | 'drop';
+/**
+ * The steps of applying a change, in order; `commit` marks the snapshot
+ * applied. And `rename`: a file written, complete in its temp file, about to
+ * replace the old one (the first file a run writes).
+ */
+export type Step = 'transaction' | 'links' | 'save' | 'commit' | 'drop' | 'rename';
 
 export function checkpoint(step: Step): void {
   const fault = process.env['VDSM_HOOK_OVS_FAULT'];

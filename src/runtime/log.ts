@@ -38,11 +38,12 @@ interface FileLog {
   close(): Promise<void>;
 }
 
-export function createLog(file: string, hook: string): Log {
+/** file null: no log file (the read-only commands write nothing), the lines go to stderr only. */
+export function createLog(file: string | null, hook: string): Log {
   const held: string[] = [];
   let queue: Entry[] = [];
-  // undefined until winston is loaded (lines wait in queue meanwhile); null: no log file, it cannot be written
-  let fileLog: FileLog | null | undefined;
+  // undefined until winston is loaded (lines wait in queue meanwhile); null: no log file, none wanted or it cannot be written
+  let fileLog: FileLog | null | undefined = file === null ? null : undefined;
   let opening: Promise<FileLog | null> | undefined;
   let closing: Promise<void> | undefined;
 
@@ -50,7 +51,7 @@ export function createLog(file: string, hook: string): Log {
     const entry: Entry = { level, message, timestamp: new Date().toISOString() };
     held.push(`${level}: ${message}`);
     if (fileLog) fileLog.logger.log(entry);
-    else if (fileLog === undefined) {
+    else if (fileLog === undefined && file !== null) {
       queue.push(entry);
       opening ??= openFileLog(file, hook).then((opened) => {
         fileLog = opened;

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import t from 'tap';
-import { applyFileChanges } from '../../../src/host/files.js';
+import { applyFileChanges, tempPath, tempTarget } from '../../../src/host/files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vho-files-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,4 +81,12 @@ t.test('applyFileChanges keeps few descriptors open: 300 files under a limit of 
   t.equal(r.status, 0, r.stderr);
   t.equal(readdirSync(many).length, 300, 'every file written, no temporary file left');
   t.equal(readFileSync(join(many, 'f299'), 'utf8'), '299');
+});
+
+t.test('a temp file name tells the file it stands for and its writer, and nothing else passes for one', async (t) => {
+  t.strictSame(tempTarget(basename(tempPath('/etc/sysconfig/network-scripts/ifcfg-blue'))), { target: 'ifcfg-blue', pid: process.pid });
+  t.strictSame(tempTarget('.pending.json.4242.tmp'), { target: 'pending.json', pid: 4242 });
+  for (const other of ['ifcfg-blue', '.ifcfg-blue.tmp', '.ifcfg-blue.0.tmp', '.ifcfg-blue.12a.tmp', '..1.tmp', 'x.1.tmp', '.x.1.tmp~']) {
+    t.equal(tempTarget(other), undefined, other);
+  }
 });

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { parseKernelState } from '../../../src/host/kernel.js';
+import { DUMP_READS, parseKernelState, readKernelState, type Runner } from '../../../src/host/kernel.js';
+import { DumpInterrupted, HostError } from '../../../src/runtime/errors.js';
+import type { CommandResult } from '../../../src/runtime/exec.js';
 
 // `ip -j -batch -` fed "addr show\nroute show default table all\n": one JSON array per command, one per line.
 const ADDR = JSON.stringify([
@@ -70,4 +72,56 @@ t.test('a default route without gateway, and none at all', async (t) => {
   t.strictSame(parseKernelState(`${ADDR}\n${devOnly}\n`).defaultRoute, { dev: 'ppp0' });
   t.equal(parseKernelState(`${ADDR}\n[]\n`).defaultRoute, undefined);
   t.equal(parseKernelState(`${ADDR}\n[]\n`).defaultRoute6, undefined);
+});
+
+// what iproute2 6.1 printed here while veth pairs came and went in the namespace it listed (exit 0)
+const INTERRUPTED = 'Dump was interrupted and may be inconsistent.\n';
+
+/** A runner answering each call with the next result, recording what it was asked. */
+function scripted(results: Partial<CommandResult>[]) {
+  const calls: { file: string; args: readonly string[]; input?: string }[] = [];
+  const runner: Runner = async (file, args, opts) => {
+    calls.push({ file, args, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+    const next = results[calls.length - 1];
+    if (!next) throw new Error(`unexpected call ${calls.length}`);
+    return { exitCode: 0, stdout: '', stderr: '', timedOut: false, ...next };
+  };
+  return { runner, calls };
+}
+
+const whole = { stdout: `${ADDR}\n${ROUTE}\n` };
+// an interrupted dump may miss devices: eth0 and red are not in this one
+const partial = `${JSON.stringify(JSON.parse(ADDR).slice(0, 1))}\n[]\n`;
+
+t.test('an interrupted dump is read again, never used: whether ip exits 0 or not', async (t) => {
+  const { runner, calls } = scripted([
+    { stdout: partial, stderr: INTERRUPTED },
+    { stdout: partial, stderr: INTERRUPTED, exitCode: 2 },
+    whole,
+  ]);
+  const state = await readKernelState(5, runner);
+  t.equal(calls.length, 3, 'read three times');
+  t.ok(state.links.has('red'), 'the whole dump is the one used');
+  t.strictSame(state.defaultRoute, { dev: 'eth0', gateway: '192.0.2.1' });
+  t.strictSame(new Set(calls.map((c) => JSON.stringify(c))).size, 1, 'each time the same command');
+  t.strictSame(calls[0], { file: 'ip', args: ['-j', '-batch', '-'], input: 'addr show\nroute show default table all\n' });
+});
+
+t.test('a dump interrupted every time fails after a bounded number of reads', async (t) => {
+  t.equal(DUMP_READS, 5);
+  const { runner, calls } = scripted(Array.from({ length: 10 }, () => ({ stdout: partial, stderr: INTERRUPTED })));
+  await t.rejects(readKernelState(5, runner), DumpInterrupted);
+  t.equal(calls.length, 5, 'five reads, then no more');
+  const again = scripted(Array.from({ length: 5 }, () => ({ stderr: INTERRUPTED })));
+  await t.rejects(readKernelState(5, again.runner), {
+    message: 'reading links failed: the kernel interrupted the dump 5 times in a row (devices or addresses changing meanwhile); '
+      + 'an interrupted dump may be inconsistent, so none was used',
+  });
+  t.ok(DumpInterrupted.prototype instanceof HostError, 'a host error: the host, not the request, must change');
+});
+
+t.test('any other failure of ip fails at once', async (t) => {
+  const { runner, calls } = scripted([{ exitCode: 1, stderr: 'Cannot open netlink socket: Permission denied\n' }]);
+  await t.rejects(readKernelState(5, runner), { constructor: HostError, message: 'reading links failed: Cannot open netlink socket: Permission denied' });
+  t.equal(calls.length, 1);
 });
