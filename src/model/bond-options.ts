@@ -107,14 +107,13 @@ export function ovsBondSettings(subject: string, options: BondOptions, nics: rea
   const mode = oneOf(subject, 'ovs_mode', custom['ovs_mode'] ?? linux?.ovs.mode ?? 'active-backup', BOND_MODES);
   const lacp = oneOf(subject, 'ovs_lacp', custom['ovs_lacp'] ?? linux?.ovs.lacp ?? 'off', LACP_MODES);
   if (linux) {
-    const typed = `${kernel['mode']}${linux.name === kernel['mode'] ? '' : ` (${linux.name})`}`;
     if (mode !== linux.ovs.mode) {
       throw new InvalidRequest(subject,
-        `options mode: ${typed} is bond_mode ${linux.ovs.mode} on OVS, but custom ovs_mode says ${mode}`);
+        `options mode: ${linux.label} is bond_mode ${linux.ovs.mode} on OVS, but custom ovs_mode says ${mode}`);
     }
     if (lacp !== linux.ovs.lacp) {
       throw new InvalidRequest(subject,
-        `options mode: ${typed} is LACP ${linux.ovs.lacp} on OVS, but custom ovs_lacp says ${lacp}`);
+        `options mode: ${linux.label} is LACP ${linux.ovs.lacp} on OVS, but custom ovs_lacp says ${lacp}`);
     }
   }
   if (mode === 'balance-tcp' && lacp === 'off') {
@@ -157,19 +156,20 @@ export function ovsBondSettings(subject: string, options: BondOptions, nics: rea
   return settings;
 }
 
-function linuxMode(subject: string, value: string): { name: string; ovs: { mode: BondMode; lacp: LacpMode } } {
+/** The Linux mode, by number or name, with what OVS has for it; `label` is as typed, a number with its name ("4 (802.3ad)"). */
+function linuxMode(subject: string, value: string): { label: string; ovs: { mode: BondMode; lacp: LacpMode } } {
   const index = /^\d$/.test(value) ? Number(value) : LINUX_MODES.findIndex((m) => m.name === value);
   const mode = LINUX_MODES[index];
   if (!mode) {
     throw new InvalidRequest(subject,
       `options mode: "${value}" is not a Linux bonding mode (0-6 or ${LINUX_MODES.map((m) => m.name).join(', ')})`);
   }
+  const label = value === mode.name ? value : `${value} (${mode.name})`;
   if (!mode.ovs) {
     throw new InvalidRequest(subject,
-      `options mode: ${value === mode.name ? value : `${value} (${mode.name})`} has no Open vSwitch equivalent; ` +
-      'an OVS bond takes mode 1 (active-backup), 2 (balance-xor) or 4 (802.3ad)');
+      `options mode: ${label} has no Open vSwitch equivalent; an OVS bond takes mode 1 (active-backup), 2 (balance-xor) or 4 (802.3ad)`);
   }
-  return { name: mode.name, ovs: mode.ovs };
+  return { label, ovs: mode.ovs };
 }
 
 function oneOf<T extends string>(s: string, attr: string, value: string, allowed: readonly T[]): T {
