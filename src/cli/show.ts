@@ -30,7 +30,7 @@ function renderBond(port: OvsPort, caps: CapsAdditions): string {
   return `bond ${port.name}: ${slaves}, ${settings.join(', ')}`;
 }
 
-/** What the bond options set beyond mode and LACP, in OVS's words, only where it differs from OVS's defaults. */
+/** What the bond's options set beyond mode and LACP, in OVS's words: the other_config keys present, the delays when not 0. */
 function bondTuning(port: OvsPort): string[] {
   const config = port.otherConfig;
   const out: string[] = [];
