@@ -24,7 +24,23 @@ export function renderOwned(ovs: OvsState, kernel: KernelState, caps: CapsAdditi
 function renderBond(port: OvsPort, caps: CapsAdditions): string {
   const active = caps.bondings[port.name]?.active_slave;
   const slaves = `slaves ${[...port.interfaces].sort().join(', ')}${active ? ` (active ${active})` : ''}`;
-  return `bond ${port.name}: ${slaves}, mode ${port.bondMode ?? 'active-backup'}, LACP ${port.lacp ?? 'off'}`;
+  const settings = [
+    `mode ${port.bondMode ?? 'active-backup'}`, `LACP ${port.lacp ?? 'off'}`, ...bondTuning(port),
+  ];
+  return `bond ${port.name}: ${slaves}, ${settings.join(', ')}`;
+}
+
+/** What the bond's options set beyond mode and LACP, in OVS's words: the other_config keys present, the delays when not 0. */
+function bondTuning(port: OvsPort): string[] {
+  const config = port.otherConfig;
+  const out: string[] = [];
+  if (config['lacp-time']) out.push(`LACP time ${config['lacp-time']}`);
+  const interval = config['bond-miimon-interval'];
+  if (config['bond-detect-mode'] === 'miimon') out.push(`miimon${interval ? ` ${interval} ms` : ''}`);
+  if (port.bondUpdelay) out.push(`updelay ${port.bondUpdelay} ms`);
+  if (port.bondDowndelay) out.push(`downdelay ${port.bondDowndelay} ms`);
+  if (config['bond-primary']) out.push(`primary ${config['bond-primary']}`);
+  return out;
 }
 
 function renderNetwork(port: OvsPort, kernel: KernelState, caps: CapsAdditions): string {

@@ -7,15 +7,12 @@ import { InvalidRequest } from '../runtime/errors.js';
 import { checkIfaceName } from './names.js';
 import { checkIPv4, netmaskToPrefix } from './ipv4.js';
 import { checkIPv6, checkIPv6Cidr } from './ipv6.js';
-import { parseBondOptions } from './bond-options.js';
+import { ovsBondSettings, parseBondOptions, type OvsBondSettings } from './bond-options.js';
 import { isRecord, isUnset, toBool, toInt, toStr } from './values.js';
 
 export type Attrs = Record<string, unknown>;
 
-export const BOND_MODES = ['active-backup', 'balance-slb', 'balance-tcp'] as const;
-export const LACP_MODES = ['off', 'active', 'passive'] as const;
-export type BondMode = (typeof BOND_MODES)[number];
-export type LacpMode = (typeof LACP_MODES)[number];
+export type { BondMode, LacpMode } from './bond-options.js';
 
 export interface Uplink {
   kind: 'nic' | 'bond';
@@ -61,11 +58,10 @@ export interface NetworkDef {
   attrs: Attrs;
 }
 
-export interface BondDef {
+/** A bond: its slaves, and its options as Open vSwitch settings. */
+export interface BondDef extends OvsBondSettings {
   name: string;
   nics: string[];
-  mode: BondMode;
-  lacp: LacpMode;
   attrs: Attrs;
 }
 
@@ -252,16 +248,6 @@ export function parseBond(name: string, attrs: Attrs): BondDef {
   const dup = nics.find((n, i) => nics.indexOf(n) !== i);
   if (dup) throw new InvalidRequest(s, `nics: ${dup} is listed twice`);
 
-  const custom = parseBondOptions(s, isUnset(attrs['options']) ? '' : toStr(s, 'options', attrs['options'])).custom;
-  const mode = oneOf(s, 'ovs_mode', custom['ovs_mode'] ?? 'active-backup', BOND_MODES);
-  const lacp = oneOf(s, 'ovs_lacp', custom['ovs_lacp'] ?? 'off', LACP_MODES);
-  if (mode === 'balance-tcp' && lacp === 'off') {
-    throw new InvalidRequest(s, 'ovs_mode: balance-tcp needs LACP (ovs_lacp active or passive)');
-  }
-  return { name, nics, mode, lacp, attrs };
-}
-
-function oneOf<T extends string>(s: string, attr: string, value: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new InvalidRequest(s, `options custom ${attr}: "${value}" is not one of ${allowed.join(', ')}`);
+  const options = parseBondOptions(s, isUnset(attrs['options']) ? '' : toStr(s, 'options', attrs['options']));
+  return Object.assign({ name, nics, attrs }, ovsBondSettings(s, options, nics));
 }

@@ -8,6 +8,7 @@ import { ovsNics, uplinkMtus, type DesiredState } from '../model/desired.js';
 import type { BondDef, NetworkDef, Uplink } from '../model/definitions.js';
 import { ORIG_MTU_KEY, OWNER_KEY, type OvsPort, type OvsState, type Role } from './state.js';
 import type { Command } from './vsctl.js';
+import { bondPortEdits, bondPortSettings } from './bond-port.js';
 
 export interface MtuRestore {
   dev: string;
@@ -130,13 +131,15 @@ export function planTransaction(
     if (!port || !keptUplinks.has(bond.name)) {
       add(`bond ${bond.name} (${bond.nics.join(', ')}) added to bridge ${bridge}`,
         ['add-bond', bridge, bond.name, ...bond.nics],
-        ['set', 'Port', bond.name, `bond_mode=${bond.mode}`, `lacp=${bond.lacp}`, mark('bond')],
+        ['set', 'Port', bond.name, ...bondPortSettings(bond), mark('bond')],
         ...bond.nics.map((nic) => uplinkIface(nic, 'slave', mtu)));
       return;
     }
-    if (port.bondMode !== bond.mode || port.lacp !== bond.lacp) {
-      add(`bond ${bond.name}: mode ${bond.mode}, LACP ${bond.lacp}`,
-        ['set', 'Port', bond.name, `bond_mode=${bond.mode}`, `lacp=${bond.lacp}`]);
+    const edits = bondPortEdits(bond, port);
+    if (edits.set.length) add(`bond ${bond.name}: options now ${edits.set.join(' ')}`, ['set', 'Port', bond.name, ...edits.set]);
+    for (const key of edits.clear) {
+      add(`bond ${bond.name}: other_config:${key} cleared, no option asks for it any more`,
+        ['remove', 'Port', bond.name, 'other_config', key]);
     }
     for (const nic of bond.nics.filter((n) => !port.interfaces.includes(n))) {
       add(`bond ${bond.name}: slave ${nic} added`,

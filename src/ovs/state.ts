@@ -30,6 +30,10 @@ export interface OvsPort {
   fakeBridge: boolean;
   bondMode: string | null;
   lacp: string | null;
+  /** bond_updelay, bond_downdelay: ms (0, OVS's default, when unset) */
+  bondUpdelay: number;
+  bondDowndelay: number;
+  otherConfig: Record<string, string>;
   interfaces: string[];
 }
 
@@ -51,7 +55,8 @@ export interface OvsState {
 /** The one read of the three tables (fixed, so that the sudoers drop-in can allow exactly it). */
 export const OVS_TABLES: readonly TableRead[] = [
   { table: 'Bridge', columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'external_ids'] },
-  { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'external_ids'] },
+  { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp',
+    'bond_updelay', 'bond_downdelay', 'other_config', 'external_ids'] },
   { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'external_ids'] },
 ];
 
@@ -94,6 +99,9 @@ export function parseOvsState(tables: Row[][]): OvsState {
       fakeBridge: r['fake_bridge'] === true,
       bondMode: optString(r['bond_mode']),
       lacp: optString(r['lacp']),
+      bondUpdelay: intOr0(r['bond_updelay']),
+      bondDowndelay: intOr0(r['bond_downdelay']),
+      otherConfig: mapOf(r['other_config']),
       interfaces: setOf(r['interfaces']).map((u) => ifaceName.get(uuidOf(u)) ?? ''),
     });
     const bridge = bridgeOfPort.get(name);
@@ -139,6 +147,10 @@ function setOf(value: unknown): unknown[] {
 function mapOf(value: unknown): Record<string, string> {
   if (!Array.isArray(value) || value[0] !== 'map') return {};
   return Object.fromEntries((value[1] as [string, string][]).map(([k, v]) => [k, String(v)]));
+}
+
+function intOr0(value: unknown): number {
+  return typeof value === 'number' ? value : 0;
 }
 
 function optString(value: unknown): string | null {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '../lib/sandbox.js';
 import { applyOk, ovsNet, remove, setup } from '../lib/requests.js';
 import { hostState } from '../lib/host-state.js';
+import { until } from '../lib/until.js';
 
 const DHCP_DIR = 'var/lib/vdsm-hook-ovs/dhcp';
 
@@ -61,14 +62,6 @@ function pidRunsFor(pid: number, dev: string): boolean {
 async function processesFor(sb: Sandbox, dev: string): Promise<string[]> {
   const pids = execFileSync('ip', ['netns', 'pids', sb.host], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
   return pids.filter((p) => pidRunsFor(Number(p), dev));
-}
-
-async function until(what: () => Promise<boolean>, seconds: number): Promise<boolean> {
-  for (let i = 0; i < seconds * 5; i++) {
-    if (await what()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
 }
 
 const inLeaseRange = (subnet: string) => (a: string) => new RegExp(`^${subnet.replaceAll('.', '\\.')}\\.(5\\d|60)/24$`).test(a);

@@ -72,3 +72,19 @@ t.test('every bridge, uplink, bond, slave and network gets an ifcfg file; all go
   t.strictSame(readdirSync(dir), ['ifcfg-eth3'], "every file the hook wrote is gone; the other one stays");
   t.equal((await sb.files())[`${DIR}/ifcfg-eth3`], FOREIGN, 'byte for byte');
 });
+
+t.test("a bond's options come back when ifup-ovs re-creates the bond from its ifcfg file", async (t) => {
+  const sb = await createSandbox(t);
+  mkdirSync(join(sb.root, DIR), { recursive: true });
+  await applyOk(t, sb, setup({ v7: ovsNet({ bonding: 'bond0', vlan: '7' }) }, {
+    bond0: { nics: ['eth1', 'eth2'], options: 'mode=1 miimon=100 updelay=200 downdelay=100 primary=eth2 custom=ovs:True' },
+  }));
+  const before = await sb.hostOvs.snapshot();
+  const uuid = await sb.hostOvs.vsctl('get', 'Port', 'bond0', '_uuid');
+  const f = sourced(join(sb.root, DIR, 'ifcfg-bond0'));
+  // what ifup-ovs runs for TYPE=OVSBond: the port deleted and added again, OVS_OPTIONS and OVS_EXTRA word-split
+  await sb.hostOvs.vsctl('--if-exists', 'del-port', f['OVS_BRIDGE']!, 'bond0', '--', 'add-bond', f['OVS_BRIDGE']!, 'bond0',
+    ...f['BOND_IFACES']!.split(' '), ...f['OVS_OPTIONS']!.split(' '), '--', ...f['OVS_EXTRA']!.split(' '));
+  t.not(await sb.hostOvs.vsctl('get', 'Port', 'bond0', '_uuid'), uuid, 'a new Port row');
+  t.equal(await sb.hostOvs.snapshot(), before, 'with the mode, delays and other_config keys the hook had set');
+});

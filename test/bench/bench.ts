@@ -195,9 +195,9 @@ interface Scenario {
 const NETS_PER_BOND = 10
 /** A bond's options as VDSM's setupNetworks has them (the 2015 spelling test/behaviour/bonds.test.ts uses too). */
 const BOND_OPTIONS = 'mode=4 custom=ovs=True'
-/** What the hook makes of BOND_OPTIONS: no ovs_mode/ovs_lacp, so its defaults (src/model/definitions.ts parseBond); mode=4 is a kernel option OVS ignores. */
-const BOND_MODE = 'active-backup'
-const BOND_LACP = 'off'
+/** What the hook makes of BOND_OPTIONS: mode=4 (802.3ad) is balance-tcp with LACP active (src/model/bond-options.ts, README "Bond options"). */
+const BOND_MODE = 'balance-tcp'
+const BOND_LACP = 'active'
 
 const SCENARIOS: Record<ScenarioName, Scenario> = {
   /** N VLAN networks on one NIC, eth1 */

@@ -314,6 +314,8 @@ const SNAPSHOT_TABLES: Record<'Bridge' | 'Port' | 'Interface', Record<string, Ki
     fake_bridge: 'one',
     bond_mode: 'opt',
     lacp: 'opt',
+    bond_updelay: 'one',
+    bond_downdelay: 'one',
     external_ids: 'map',
     other_config: 'map',
     interfaces: 'ref',

@@ -8,7 +8,7 @@ import { renderOwned } from '../../../src/cli/show.js';
 const bridge = (name: string, role?: 'bridge') =>
   ({ uuid: name, name, datapathType: 'system', stp: name === 'ovsbr-eth3', ports: [], ...(role && { role }) });
 const port = (name: string, bridge: string, role: 'uplink' | 'bond' | 'network' | undefined, extra = {}) =>
-  ({ uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, interfaces: [name],
+  ({ uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, bondUpdelay: 0, bondDowndelay: 0, otherConfig: {}, interfaces: [name],
     ...(role && { role }), ...extra });
 
 const ovs: OvsState = {
@@ -65,4 +65,18 @@ t.test('a network whose device is missing or that the running config lacks, and 
     /./, '  bond bond0: slaves eth1, eth2, mode balance-tcp, LACP active', '  network blue: VLAN 10, not in the running config']);
   const empty: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map() };
   t.strictSame(renderOwned(empty, kernel, caps), ['no OVS bridges, bonds or networks of this hook']);
+});
+
+t.test('a bond shows what its options set beyond mode and LACP, in OVS terms', async (t) => {
+  const tuned = (extra: object) => {
+    const ports = new Map(ovs.ports);
+    ports.set('bond0', { ...ovs.ports.get('bond0')!, ...extra });
+    return renderOwned({ ...ovs, ports }, kernel, caps)[1];
+  };
+  t.equal(tuned({
+    bondMode: 'active-backup', lacp: 'off', bondUpdelay: 200, bondDowndelay: 100,
+    otherConfig: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'bond-primary': 'eth1', 'bond-rebalance-interval': '0' },
+  }), '  bond bond0: slaves eth1, eth2 (active eth2), mode active-backup, LACP off, miimon 100 ms, updelay 200 ms, downdelay 100 ms, primary eth1');
+  t.equal(tuned({ otherConfig: { 'lacp-time': 'fast', 'bond-detect-mode': 'carrier' } }),
+    '  bond bond0: slaves eth1, eth2 (active eth2), mode balance-tcp, LACP active, LACP time fast');
 });

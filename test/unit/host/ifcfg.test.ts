@@ -185,6 +185,18 @@ t.test('names with shell characters are escaped; ones ifup-ovs would glob are re
     'a slave with "=" would end add-bond\'s NIC list');
 });
 
+t.test("a bond's Linux options reach OVS_OPTIONS as the settings add-bond takes at boot", async (t) => {
+  const options = (text: string) => {
+    const d = desired({}, { bond0: { nics: ['eth2', 'eth3'], options: text } });
+    return sourceVars(writeTmp(renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map() }).get('bond0')!))['OVS_OPTIONS'];
+  };
+  t.equal(options('mode=1 miimon=100 updelay=200 downdelay=0 primary=eth3 custom=ovs:True'),
+    'bond_mode=active-backup lacp=off bond_updelay=200 bond_downdelay=0 other_config:bond-detect-mode=miimon ' +
+    'other_config:bond-miimon-interval=100 other_config:bond-primary=eth3');
+  t.equal(options('mode=4 lacp_rate=fast custom=ovs:True'), 'bond_mode=balance-tcp lacp=active other_config:lacp-time=fast');
+  t.equal(options('mode=2 custom=ovs:True'), 'bond_mode=balance-slb lacp=off');
+});
+
 t.test('shellValue: bare for safe words, double-quoted otherwise', async (t) => {
   t.equal(shellValue('eth0.100'), 'eth0.100');
   t.equal(shellValue('a_b@c%d+e=f:g,h.i/j-k'), 'a_b@c%d+e=f:g,h.i/j-k');

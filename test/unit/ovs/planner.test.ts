@@ -20,7 +20,8 @@ const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {})
 
 type Row =
   | { bridge: string; role?: Role; dp?: string; stp?: boolean }
-  | { port: string; on: string; role?: Role; tag?: number; ifaces?: string[]; bond?: [string, string] }
+  | { port: string; on: string; role?: Role; tag?: number; ifaces?: string[]; bond?: [string, string]; delays?: [number, number];
+    config?: Record<string, string> }
   | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string };
 
 /** An observed OVS DB from short rows; a port's `on` is its bridge, its interfaces default to [its name]. */
@@ -37,6 +38,7 @@ function ovs(...rows: Row[]): OvsState {
       state.ports.set(r.port, {
         uuid: `uuid-port-${r.port}`, name: r.port, bridge: r.on, tag: r.tag ?? null, fakeBridge: r.role === 'network',
         bondMode: r.bond?.[0] ?? null, lacp: r.bond?.[1] ?? null, interfaces: r.ifaces ?? [r.port],
+        bondUpdelay: r.delays?.[0] ?? 0, bondDowndelay: r.delays?.[1] ?? 0, otherConfig: r.config ?? {},
         ...(r.role ? { role: r.role } : {}),
       });
     } else {
@@ -267,6 +269,53 @@ t.test('changing bond mode and LACP: one set Port', async (t) => {
   const { commands: c } = plan(desired({ red: { bonding: 'bond0', custom: OVS } }, { bond0: { nics: ['eth1', 'eth2'], options: 'custom=ovs:True,ovs_mode:balance-slb' } }),
     ovs(...RED_ON_BOND0));
   t.strictSame(c.map((x) => x.args), [['set', 'Port', 'bond0', 'bond_mode=balance-slb', 'lacp=off']]);
+});
+
+/** bond0 as RED_ON_BOND0 has it, but with other Port settings. */
+const bond0Seen = (over: { bond?: [string, string]; delays?: [number, number]; config?: Record<string, string> }) =>
+  ovs(...RED_ON_BOND0.map((r) => ('port' in r && r.port === 'bond0' ? { ...r, ...over } : r)));
+const RED_ON = { red: { bonding: 'bond0', custom: OVS } };
+const bond0With = (options: string) => desired(RED_ON, { bond0: { nics: ['eth1', 'eth2'], options } });
+
+t.test('a new bond from Linux options: mode, LACP, delays and other_config in the same set Port', async (t) => {
+  const { commands: c } = plan(bond0With('mode=1 miimon=100 updelay=200 downdelay=50 primary=eth2 custom=ovs:True'), EMPTY);
+  t.ok(find(c, ['add-bond', 'ovsbr-bond0', 'bond0', 'eth1', 'eth2']) >= 0);
+  const set = c.find((x) => x.args[0] === 'set' && x.args[1] === 'Port' && x.args[2] === 'bond0')!;
+  t.strictSame(set.args, ['set', 'Port', 'bond0', 'bond_mode=active-backup', 'lacp=off', 'bond_updelay=200', 'bond_downdelay=50',
+    'other_config:bond-detect-mode=miimon', 'other_config:bond-miimon-interval=100', 'other_config:bond-primary=eth2', MARK('bond')]);
+  const lacp = plan(bond0With('mode=4 lacp_rate=fast custom=ovs:True'), EMPTY).commands;
+  t.ok(find(lacp, ['set', 'Port', 'bond0'], 'bond_mode=balance-tcp', 'lacp=active', 'other_config:lacp-time=fast', MARK('bond')) >= 0,
+    'mode=4: balance-tcp with LACP active, fast LACP');
+});
+
+t.test('bond options edited: only what differs is written', async (t) => {
+  const seen = bond0Seen({ bond: ['balance-tcp', 'active'], delays: [200, 0], config: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100' } });
+  const { commands: c } = plan(bond0With('mode=4 miimon=250 updelay=200 downdelay=100 custom=ovs:True'), seen);
+  t.strictSame(c.map((x) => x.args), [['set', 'Port', 'bond0', 'bond_downdelay=100', 'other_config:bond-miimon-interval=250']]);
+});
+
+t.test('bond options removed: delays back to 0, the hook\'s other_config keys cleared, others kept', async (t) => {
+  const seen = bond0Seen({
+    bond: ['active-backup', 'off'], delays: [200, 100],
+    config: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'bond-primary': 'eth1', 'bond-rebalance-interval': '5000' },
+  });
+  const { commands: c } = plan(bond0With('mode=1 custom=ovs:True'), seen);
+  t.strictSame(c.map((x) => x.args), [
+    ['set', 'Port', 'bond0', 'bond_updelay=0', 'bond_downdelay=0'],
+    ['remove', 'Port', 'bond0', 'other_config', 'bond-detect-mode'],
+    ['remove', 'Port', 'bond0', 'other_config', 'bond-miimon-interval'],
+    ['remove', 'Port', 'bond0', 'other_config', 'bond-primary'],
+  ], 'bond-rebalance-interval, set by someone else, is not named');
+});
+
+t.test('bond options as OVS already has them: nothing to do', async (t) => {
+  const seen = bond0Seen({
+    bond: ['balance-tcp', 'active'], delays: [0, 300],
+    config: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'lacp-time': 'fast', 'bond-rebalance-interval': '5000' },
+  });
+  t.strictSame(plan(bond0With('mode=802.3ad miimon=100 downdelay=300 lacp_rate=1 custom=ovs:True'), seen).commands, []);
+  t.strictSame(plan(bond0With('mode=4 custom=ovs:True'), bond0Seen({ bond: ['balance-tcp', 'active'] })).commands, [],
+    'no delays asked: OVS\'s 0 is what is wanted');
 });
 
 t.test('MTU: the uplink gets the largest MTU of its networks', async (t) => {

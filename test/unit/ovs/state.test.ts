@@ -20,15 +20,17 @@ const BRIDGES = JSON.stringify({
 });
 const PORTS = JSON.stringify({
   data: [
-    [['uuid', 'p-br1'], 'ovsbr-eth1', ['uuid', 'i-br1'], ['set', []], false, ['set', []], ['set', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
-    [['uuid', 'p-eth1'], 'eth1', ['uuid', 'i-eth1'], ['set', []], false, ['set', []], ['set', []], ['map', [['vdsm-hook-ovs', 'uplink']]]],
-    [['uuid', 'p-red'], 'red', ['uuid', 'i-red'], 100, true, ['set', []], ['set', []], ['map', [['vdsm-hook-ovs', 'network']]]],
-    [['uuid', 'p-br2'], 'ovsbr-bond0', ['uuid', 'i-br2'], ['set', []], false, ['set', []], ['set', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
-    [['uuid', 'p-bond0'], 'bond0', ['set', [['uuid', 'i-eth2'], ['uuid', 'i-eth3']]], ['set', []], false, 'balance-tcp', 'active',
+    [['uuid', 'p-br1'], 'ovsbr-eth1', ['uuid', 'i-br1'], ['set', []], false, ['set', []], ['set', []], 0, 0, ['map', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
+    [['uuid', 'p-eth1'], 'eth1', ['uuid', 'i-eth1'], ['set', []], false, ['set', []], ['set', []], 0, 0, ['map', []], ['map', [['vdsm-hook-ovs', 'uplink']]]],
+    [['uuid', 'p-red'], 'red', ['uuid', 'i-red'], 100, true, ['set', []], ['set', []], 0, 0, ['map', []], ['map', [['vdsm-hook-ovs', 'network']]]],
+    [['uuid', 'p-br2'], 'ovsbr-bond0', ['uuid', 'i-br2'], ['set', []], false, ['set', []], ['set', []], 0, 0, ['map', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
+    [['uuid', 'p-bond0'], 'bond0', ['set', [['uuid', 'i-eth2'], ['uuid', 'i-eth3']]], ['set', []], false, 'balance-tcp', 'active', 150, 50,
+      ['map', [['bond-detect-mode', 'miimon'], ['bond-miimon-interval', '100'], ['bond-rebalance-interval', '5000']]],
       ['map', [['vdsm-hook-ovs', 'bond']]]],
-    [['uuid', 'p-int'], 'br-int', ['uuid', 'i-int'], ['set', []], false, ['set', []], ['set', []], ['map', [['vdsm-hook-ovs', 'somebody-else']]]],
+    [['uuid', 'p-int'], 'br-int', ['uuid', 'i-int'], ['set', []], false, ['set', []], ['set', []], 0, 0, ['map', []], ['map', [['vdsm-hook-ovs', 'somebody-else']]]],
   ],
-  headings: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'external_ids'],
+  headings: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'bond_updelay', 'bond_downdelay', 'other_config',
+    'external_ids'],
 });
 const IFACES = JSON.stringify({
   data: [
@@ -58,21 +60,24 @@ t.test('bridges: uuid, datapath, STP, port names (one-element set as a bare atom
   t.equal(int.datapathType, '');
 });
 
-t.test('ports: parent bridge, tag, fake bridge, bond mode and LACP, interfaces', async (t) => {
+t.test('ports: parent bridge, tag, fake bridge, bond mode, LACP, delays and other_config, interfaces', async (t) => {
   const { ports } = parseOvsState(OUTPUT);
   t.strictSame(ports.get('red'), {
     uuid: 'p-red', name: 'red', role: 'network', bridge: 'ovsbr-eth1', tag: 100, fakeBridge: true,
-    bondMode: null, lacp: null, interfaces: ['red'],
+    bondMode: null, lacp: null, bondUpdelay: 0, bondDowndelay: 0, otherConfig: {}, interfaces: ['red'],
   });
   t.strictSame(ports.get('eth1'), {
     uuid: 'p-eth1', name: 'eth1', role: 'uplink', bridge: 'ovsbr-eth1', tag: null, fakeBridge: false,
-    bondMode: null, lacp: null, interfaces: ['eth1'],
+    bondMode: null, lacp: null, bondUpdelay: 0, bondDowndelay: 0, otherConfig: {}, interfaces: ['eth1'],
   }, 'empty sets: no tag, no bond mode');
   const bond = ports.get('bond0')!;
   t.equal(bond.role, 'bond');
   t.equal(bond.bridge, 'ovsbr-bond0');
   t.equal(bond.bondMode, 'balance-tcp');
   t.equal(bond.lacp, 'active');
+  t.strictSame([bond.bondUpdelay, bond.bondDowndelay], [150, 50]);
+  t.strictSame(bond.otherConfig, { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'bond-rebalance-interval': '5000' },
+    'other_config whole, keys the hook does not own too');
   t.strictSame(bond.interfaces, ['eth2', 'eth3']);
   t.equal(ports.get('br-int')!.bridge, 'br-int');
   t.equal(ports.get('br-int')!.role, undefined, 'an unknown role value is not ours');

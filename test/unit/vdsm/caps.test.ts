@@ -15,7 +15,8 @@ function owned(nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}, o
 }
 
 const port = (name: string, bridge: string, extra: Partial<OvsPort> = {}): [string, OvsPort] =>
-  [name, { uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, interfaces: [name], ...extra }];
+  [name, { uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null,
+    bondUpdelay: 0, bondDowndelay: 0, otherConfig: {}, interfaces: [name], ...extra }];
 
 type LinkSpec = { mtu?: number; mac?: string; v4?: string[]; v6?: string[] };
 function kernel(links: Record<string, LinkSpec>, routes: object[] = []) {
