@@ -83,6 +83,8 @@ const LINUX_MODES: readonly { name: string; ovs?: { mode: BondMode; lacp: LacpMo
 
 /** The Linux options this mapping knows; any other is refused by name. */
 const LINUX_OPTIONS = ['mode', 'miimon', 'updelay', 'downdelay', 'lacp_rate', 'primary'];
+/** The sub-options of `custom=` this hook reads: any other is a typo or a setting it would drop. */
+const CUSTOM_OPTIONS = ['ovs', 'ovs_mode', 'ovs_lacp'];
 
 /** Linux's lacp_rate values, by name or number, as OVS's other_config:lacp-time. */
 const LACP_RATES = new Map([['slow', 'slow'], ['0', 'slow'], ['fast', 'fast'], ['1', 'fast']]);
@@ -101,6 +103,11 @@ export function ovsBondSettings(subject: string, options: BondOptions, nics: rea
     if (!LINUX_OPTIONS.includes(key)) {
       throw new InvalidRequest(subject,
         `options ${key}: Open vSwitch has no equivalent of this bonding option (an OVS bond takes ${LINUX_OPTIONS.join(', ')})`);
+    }
+  }
+  for (const key of Object.keys(custom)) {
+    if (!CUSTOM_OPTIONS.includes(key)) {
+      throw new InvalidRequest(subject, `options custom ${key}: unknown (an OVS bond takes ${CUSTOM_OPTIONS.join(', ')})`);
     }
   }
   const linux = kernel['mode'] === undefined ? undefined : linuxMode(subject, kernel['mode']);

@@ -134,6 +134,13 @@ t.test('any other Linux option is refused by name', async (t) => {
   }
 });
 
+t.test('an unknown custom sub-option is refused by name, in both spellings', async (t) => {
+  t.equal(refusal('custom=ovs:True,ovs_mdoe:balance-slb'),
+    "bond 'bond0': options custom ovs_mdoe: unknown (an OVS bond takes ovs, ovs_mode, ovs_lacp)");
+  t.equal(refusal('custom=ovs=True,lacp=active'),
+    "bond 'bond0': options custom lacp: unknown (an OVS bond takes ovs, ovs_mode, ovs_lacp)");
+});
+
 t.test('values are checked', async (t) => {
   for (const key of ['miimon', 'updelay', 'downdelay']) {
     for (const bad of ['-1', 'fast', '1.5', '2147483648']) assertInvalid(t, () => settings(`${key}=${bad} custom=ovs:True`), S, `options ${key}`);
