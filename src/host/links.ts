@@ -6,7 +6,7 @@
  * Applied as: stop clients, sysctls, ONE `ip -batch`, start clients.
  */
 import { writeFileSync } from 'node:fs';
-import { ovsNics, type DesiredState } from '../model/desired.js';
+import { ovsNics, type DesiredState, type Leftover } from '../model/desired.js';
 import { HookError, HostError } from '../runtime/errors.js';
 import { firstLine, run } from '../runtime/exec.js';
 import { dhcpKey, startDhcp, stopDhcp, type DhcpClients, type DhcpFamily, type DhcpRun, type DhcpSettings, type DhcpStartRequest } from './dhcp.js';
@@ -191,11 +191,17 @@ export function linkPlanSize(plan: LinkPlan): number {
   return plan.dhcpStop.length + plan.sysctls.length + plan.ip.length + plan.dhcpStart.length;
 }
 
+const renderIp = (c: Command): string => `ip ${c.args.join(' ')}   # ${c.why}`;
+
+export function renderLeftovers(leftovers: readonly Leftover[]): string[] {
+  return leftoverCommands(leftovers).map(renderIp);
+}
+
 export function renderLinks(plan: LinkPlan): string[] {
   return [
     ...plan.dhcpStop.map(({ run, why }) => `stop ${run.client} for ${run.dev} (pid ${run.pid})   # ${why}`),
     ...plan.sysctls.map((s) => `sysctl ${s.path.replace('/proc/sys/', '').replaceAll('/', '.')}=${s.value}   # ${s.why}`),
-    ...plan.ip.map((c) => `ip ${c.args.join(' ')}   # ${c.why}`),
+    ...plan.ip.map(renderIp),
     ...plan.dhcpStart.map((s) => `start a DHCPv${s.family} client for ${s.dev}${s.blocking ? ', waiting for the lease' : ''}   # ${s.why}`),
   ];
 }
@@ -216,6 +222,19 @@ export async function applyLinks(paths: HostPaths, dhcp: DhcpSettings, plan: Lin
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason instanceof HookError ? failed.reason : new HostError('dhcp', String(failed.reason));
   return started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+}
+
+/** Removing the devices Open vSwitch left behind, as ip commands: run before the transaction. */
+export function leftoverCommands(leftovers: readonly Leftover[]): Command[] {
+  return leftovers.map(({ name, owner, rebuilt }) => ({
+    args: ['link', 'del', 'dev', name],
+    why: `${owner}: ${name} is a tap device that Open vSwitch's userspace datapath left behind, in no OVS row ` +
+      `(its database lost); ${rebuilt ? 'the transaction builds it anew' : 'not rebuilt: the request removes it'}`,
+  }));
+}
+
+export async function removeLeftovers(leftovers: readonly Leftover[], timeoutS: number): Promise<void> {
+  await applyIpBatch(leftoverCommands(leftovers), timeoutS);
 }
 
 async function applyIpBatch(commands: Command[], timeoutS: number): Promise<void> {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { DesiredState } from '../../../src/model/desired.js';
+import type { DesiredState, HostFacts } from '../../../src/model/desired.js';
 import type { DhcpRun } from '../../../src/host/dhcp.js';
 import type { Ipv6Conf, KernelLink, KernelState } from '../../../src/host/kernel.js';
 import { planLinks, renderLinks, type LinkPlan } from '../../../src/host/links.js';
@@ -10,7 +10,9 @@ import { desiredOn } from '../fixtures/desired.js';
 const OVS = { ovs: 'true' };
 const BOND0 = { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' };
 
-const LINKS_HOST = { links: new Set(['eth0', 'eth1', 'eth2', 'eth3']), foreignOvs: new Set<string>(), ownDevices: new Set<string>() };
+const LINKS_HOST: HostFacts = {
+  links: new Set(['eth0', 'eth1', 'eth2', 'eth3']), linkKinds: new Map(), strayTaps: new Set(), foreignOvs: new Set(), ownDevices: new Set(),
+};
 const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(LINKS_HOST, nets, bonds);
 
 /** Kernel links written as name -> [up, mtu, ...ipv4]; all up with MTU 1500 unless said otherwise. */

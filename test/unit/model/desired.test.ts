@@ -11,6 +11,8 @@ const OVS = { ovs: 'true' };
 const OVS_BOND = 'custom=ovs:True';
 const HOST: HostFacts = {
   links: new Set(['lo', 'eth0', 'eth1', 'eth2', 'eth3', 'eth4']),
+  linkKinds: new Map(),
+  strayTaps: new Set(),
   foreignOvs: new Set(['br-int', 'patch-tun']),
   ownDevices: new Set(),
 };
@@ -44,7 +46,9 @@ t.test('default parent bridge: ovsbr-<uplink>, hashed when too long', async (t) 
 });
 
 t.test('the example request, raw and canonical, gives the same desired state', async (t) => {
-  const host: HostFacts = { links: new Set(['eth0', 'eth1', 'eth2']), foreignOvs: new Set(), ownDevices: new Set() };
+  const host: HostFacts = {
+    links: new Set(['eth0', 'eth1', 'eth2']), linkKinds: new Map(), strayTaps: new Set(), foreignOvs: new Set(), ownDevices: new Set(),
+  };
   const empty: RunningConfig = { networks: new Map(), bonds: new Map() };
   const results = ['setup-add-vlan-over-bond.json', 'setup-add-vlan-over-bond.canonical.json'].map((file) => {
     const { ovs } = splitRequest(parseSetupPayload(example(file)), empty);
