@@ -71,3 +71,27 @@ t.test('a default route without gateway, and none at all', async (t) => {
   t.equal(parseKernelState(`${ADDR}\n[]\n`).defaultRoute, undefined);
   t.equal(parseKernelState(`${ADDR}\n[]\n`).defaultRoute6, undefined);
 });
+
+t.test("link kinds, as `ip -d` gives them: a tun device's mode and persistence", async (t) => {
+  const link = (ifname: string, linkinfo?: unknown) => ({ ifname, flags: ['BROADCAST'], mtu: 1500, addr_info: [], ...(linkinfo ? { linkinfo } : {}) });
+  const tun = (data: unknown) => ({ info_kind: 'tun', info_data: data });
+  const { links } = parseKernelState(`${JSON.stringify([
+    link('eth0'),
+    link('eth0.10', { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 10 } }),
+    link('blue', tun({ type: 'tap', pi: false, vnet_hdr: false, multi_queue: false, persist: true })),
+    link('vnet0', tun({ type: 'tap', pi: false, vnet_hdr: true, multi_queue: false, persist: false })),
+    link('tun0', tun({ type: 'tun', pi: true, vnet_hdr: false, multi_queue: false, persist: true })),
+    // an iproute2 too old to print the tun details
+    link('old0', { info_kind: 'tun' }),
+  ])}\n[]\n`);
+  const kinds = [...links.values()].map(({ name, kind, persistent }) => ({ name, kind, persistent }));
+  t.strictSame(kinds, [
+    { name: 'eth0', kind: undefined, persistent: undefined },
+    { name: 'eth0.10', kind: 'vlan', persistent: undefined },
+    { name: 'blue', kind: 'tap', persistent: true },
+    { name: 'vnet0', kind: 'tap', persistent: false },
+    { name: 'tun0', kind: 'tun', persistent: true },
+    { name: 'old0', kind: 'tun', persistent: false },
+  ]);
+  t.notOk('kind' in links.get('eth0')!, 'a NIC has no kind at all');
+});

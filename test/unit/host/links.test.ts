@@ -2,7 +2,7 @@ import t from 'tap';
 import type { DesiredState, HostFacts } from '../../../src/model/desired.js';
 import type { DhcpRun } from '../../../src/host/dhcp.js';
 import type { Ipv6Conf, KernelLink, KernelState } from '../../../src/host/kernel.js';
-import { planLinks, renderLinks, type LinkPlan } from '../../../src/host/links.js';
+import { planLinks, renderLeftovers, renderLinks, type LinkPlan } from '../../../src/host/links.js';
 import type { MtuRestore } from '../../../src/ovs/planner.js';
 import type { Attrs } from '../../../src/model/definitions.js';
 import { desiredOn } from '../fixtures/desired.js';
@@ -212,4 +212,16 @@ t.test('DHCP clients: started, kept, restarted, stopped', async (t) => {
   const both = planLinks(desired({ red: { ...dhcp.red, dhcpv6: true, blockingdhcp: true } }), k, new Map(), NO_RESTORE);
   t.strictSame(both.dhcpStart.map((s) => [s.family, s.blocking]), [[4, true], [6, false]], 'blockingdhcp is about DHCPv4');
   for (const line of renderLinks(both)) t.match(line, /# network red: DHCPv[46]$/);
+});
+
+t.test('devices OVS left behind: removed with ip link del, saying why and whether they come back', async (t) => {
+  t.strictSame(renderLeftovers([
+    { name: 'blue', owner: "network 'blue'", rebuilt: true },
+    { name: 'ovsbr-eth1', owner: "bridge 'ovsbr-eth1'", rebuilt: false },
+  ]), [
+    "ip link del dev blue   # network 'blue': blue is a tap device that Open vSwitch's userspace datapath left behind, " +
+      'in no OVS row (its database lost); the transaction builds it anew',
+    "ip link del dev ovsbr-eth1   # bridge 'ovsbr-eth1': ovsbr-eth1 is a tap device that Open vSwitch's userspace datapath " +
+      'left behind, in no OVS row (its database lost); not rebuilt: the request leaves no place for it',
+  ]);
 });
