@@ -229,7 +229,7 @@ export function leftoverCommands(leftovers: readonly Leftover[]): Command[] {
   return leftovers.map(({ name, owner, rebuilt }) => ({
     args: ['link', 'del', 'dev', name],
     why: `${owner}: ${name} is a tap device that Open vSwitch's userspace datapath left behind, in no OVS row ` +
-      `(its database lost); ${rebuilt ? 'the transaction builds it anew' : 'not rebuilt: the request leaves no place for it'}`,
+      `(its database lost); ${rebuilt ? 'the transaction builds it anew' : 'not rebuilt: the desired state has it no more'}`,
   }));
 }
 

@@ -222,6 +222,6 @@ t.test('devices OVS left behind: removed with ip link del, saying why and whethe
     "ip link del dev blue   # network 'blue': blue is a tap device that Open vSwitch's userspace datapath left behind, " +
       'in no OVS row (its database lost); the transaction builds it anew',
     "ip link del dev ovsbr-eth1   # bridge 'ovsbr-eth1': ovsbr-eth1 is a tap device that Open vSwitch's userspace datapath " +
-      'left behind, in no OVS row (its database lost); not rebuilt: the request leaves no place for it',
+      'left behind, in no OVS row (its database lost); not rebuilt: the desired state has it no more',
   ]);
 });
