@@ -99,7 +99,7 @@ export function makePlan(
     changes,
     leftovers,
     transaction,
-    links: planLinks(desired, kernel, observed.dhcp, restore),
+    links: planLinks(desired, kernel, observed.dhcp, restore, rebuiltNames(leftovers)),
     flushed: nicAddressesToFlush(desired, kernel),
     broughtUp: nicsDown(desired, kernel),
     restore,
@@ -196,7 +196,10 @@ async function applyOvsAndLinks({ paths, config, log }: HookContext, vsctl: Vsct
   // devices the transaction created (or whose MTU or datapath it set) exist so only now
   const links = plan.leftovers.length === 0 && commands.every(keepsKernelDevices)
     ? plan.links
-    : planLinks(plan.desired, readIpv6Confs(await readKernelState(config.timeout), plan.desired.networks.values()), plan.observed.dhcp, plan.restore);
+    : planLinks(
+      plan.desired, readIpv6Confs(await readKernelState(config.timeout), plan.desired.networks.values()),
+      plan.observed.dhcp, plan.restore, rebuiltNames(plan.leftovers),
+    );
   if (linkPlanSize(links) === 0) log.info('links: no changes');
   else log.info(`links:\n${renderLinks(links).join('\n')}`);
   for (const run of await applyLinks(paths, config.dhcp, links, config.timeout)) {
@@ -233,6 +236,8 @@ async function transactOrConverged(
 function keepsKernelDevices({ args: [verb, table, ...rest] }: Command): boolean {
   return verb === 'set' && (table === 'Port' || (table === 'Bridge' && !rest.some((a) => a.startsWith('datapath_type='))));
 }
+
+const rebuiltNames = (leftovers: Leftover[]): Set<string> => new Set(leftovers.filter((l) => l.rebuilt).map((l) => l.name));
 
 function kernelMtus(kernel: KernelState): Map<string, number> {
   return new Map([...kernel.links.values()].map((l) => [l.name, l.mtu]));

@@ -56,11 +56,13 @@ export function nicsDown(desired: DesiredState, kernel: KernelState): string[] {
   return ovsNics(desired).filter((nic) => kernel.links.get(nic)?.up === false);
 }
 
+/** rebuilt: devices removed as leftovers before the transaction (their DHCP clients served the old device) */
 export function planLinks(
   desired: DesiredState,
   kernel: KernelState,
   clients: DhcpClients,
   restore: LinkRestore,
+  rebuilt: ReadonlySet<string> = new Set(),
 ): LinkPlan {
   const plan: LinkPlan = { dhcpStop: [], sysctls: [], ip: [], dhcpStart: [] };
   const ip = (why: string, ...args: string[]): void => {
@@ -98,7 +100,7 @@ export function planLinks(
     planAddresses(ip, net, kernel);
     planDefaultRoutes(ip, net, kernel);
   }
-  planDhcp(plan, desired, clients);
+  planDhcp(plan, desired, clients, rebuilt);
   return plan;
 }
 
@@ -159,8 +161,12 @@ function planDefaultRoutes(ip: (why: string, ...args: string[]) => void, net: Ne
   }
 }
 
-/** One client per DHCP network and family; restarted when it died or its default-route role changed. */
-function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): void {
+/**
+ * One client per DHCP network and family; restarted when it died, its
+ * default-route role changed, or its device was rebuilt (a client stays bound
+ * to the device it started on, which is gone).
+ */
+function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients, rebuilt: ReadonlySet<string>): void {
   const wanted = new Map<string, DhcpStart>();
   for (const net of desired.networks.values()) {
     const families: [DhcpFamily, boolean][] = [[4, net.dhcpv4], [6, net.dhcpv6]];
@@ -174,13 +180,14 @@ function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): 
   }
   for (const [key, run] of clients) {
     const want = wanted.get(key);
-    if (want && run.alive && run.defaultRoute === want.defaultRoute) {
+    if (want && run.alive && run.defaultRoute === want.defaultRoute && !rebuilt.has(run.dev)) {
       wanted.delete(key);
       continue;
     }
     const why = !want
       ? `network ${run.dev}: no DHCPv${run.family} any more`
       : !run.alive ? `network ${run.dev}: its DHCPv${run.family} client (pid ${run.pid}) is gone`
+        : rebuilt.has(run.dev) ? `network ${run.dev}: its device was rebuilt, the DHCPv${run.family} client served the old one`
         : `network ${run.dev}: default route ${want.defaultRoute ? 'now' : 'no longer'} taken from DHCPv${run.family}`;
     plan.dhcpStop.push({ run, why });
   }

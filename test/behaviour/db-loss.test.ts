@@ -7,6 +7,7 @@
  * still refused with nothing changed.
  */
 import t, { type Test } from 'tap';
+import { dhcpClient, dhcpServer, hookConfig, pidRunsFor } from '../lib/dhcp.js';
 import { hostState } from '../lib/host-state.js';
 import { applyOk, ovsBond, ovsNet, setup } from '../lib/requests.js';
 import { createSandbox, type Sandbox } from '../lib/sandbox.js';
@@ -103,6 +104,30 @@ t.test('vdsm-ovs restore after the database was lost brings back the networks as
   leftoverLines(t, r.stderr);
   await trafficFlowsAgain(t, sb);
   t.same(await hostState(sb), before, 'OVS rows, addresses, links, route, running config and ifcfg files as before the wipe');
+});
+
+t.test('a DHCP network rebuilt after the database was lost gets a new client on its new device, and its lease', async (t) => {
+  const sb = await createSandbox(t);
+  hookConfig(sb, 'dhcp_timeout = 15\n');
+  await dhcpServer(sb, 'pd30', 30, '10.30.0');
+  const request = setup({ dyn: ovsNet({ nic: 'eth1', vlan: '30', bootproto: 'dhcp', blockingdhcp: 'true' }) });
+  await applyOk(t, sb, request);
+  const old = dhcpClient(sb, 'dyn');
+  t.ok(old?.alive, 'a DHCP client runs for dyn');
+  await sb.hostOvs.wipeDatabase();
+  t.ok(dhcpClient(sb, 'dyn')?.alive, 'it still runs after the wipe, bound to the tap left behind');
+
+  const r = await applyOk(t, sb, request);
+  t.match(r.stderr, /network dyn: its device was rebuilt, the DHCPv4 client served the old one/, 'the log says why it is restarted');
+  const renewed = dhcpClient(sb, 'dyn');
+  t.ok(renewed?.alive && renewed.pid !== old!.pid, 'a new client runs for dyn');
+  t.notOk(pidRunsFor(old!.pid, 'dyn'), 'the old one was stopped');
+  const [link] = JSON.parse((await sb.exec(sb.host, 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'dyn'])).stdout) as
+    { addr_info: { local: string }[] }[];
+  const leased = link!.addr_info.map((a) => a.local);
+  t.match(leased, [/^10\.30\.0\.(5\d|60)$/], 'the new device has a lease (blockingdhcp waited for it)');
+  t.ok(await sb.ping(sb.host, '10.30.0.2'), 'dyn reaches the DHCP server');
+  t.ok(await sb.ping(sb.peer, leased[0]!), 'and the peer reaches dyn');
 });
 
 t.test('a device of a network\'s name that is not a leftover tap of the hook\'s is refused, nothing changed', async (t) => {

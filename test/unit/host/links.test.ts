@@ -205,6 +205,10 @@ t.test('DHCP clients: started, kept, restarted, stopped', async (t) => {
   t.strictSame([kept.dhcpStart, kept.dhcpStop], [[], []], 'a live client for the same role is kept');
   const dead = planLinks(desired(dhcp), k, new Map([['red-4', run({ alive: false })]]), NO_RESTORE);
   t.strictSame([dead.dhcpStop.length, dead.dhcpStart.length], [1, 1], 'a dead one is cleaned up and started again');
+  const rebuilt = planLinks(desired(dhcp), k, new Map([['red-4', run({})]]), NO_RESTORE, new Set(['red']));
+  t.strictSame([rebuilt.dhcpStop.map((s) => s.why), rebuilt.dhcpStart.map((s) => s.dev)],
+    [['network red: its device was rebuilt, the DHCPv4 client served the old one'], ['red']],
+    'a live client of a device rebuilt from a leftover is stopped and started on the new device');
   const role = planLinks(desired({ red: { ...dhcp.red, defaultRoute: true } }), k, new Map([['red-4', run({})]]), NO_RESTORE);
   t.strictSame([role.dhcpStop.length, role.dhcpStart[0]?.defaultRoute], [1, true], 'the default route role changed');
   const gone = planLinks(desired({ red: RED_STATIC }), k, new Map([['red-4', run({}), ], ['blue-6', run({ dev: 'blue', family: 6 })]]), NO_RESTORE);
