@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDesired, ovsNics, type DesiredState, type HostFacts } from '../model/desired.js';
+import { buildDesired, ovsNics, type DesiredState, type HostFacts, type Leftover } from '../model/desired.js';
 import { OvsError } from '../runtime/errors.js';
 import { checkpoint } from '../runtime/fault.js';
 import { applyFileChanges } from '../host/files.js';
@@ -17,7 +17,7 @@ import type { HookContext } from '../vdsm/hook-io.js';
 import { readDhcpClients, type DhcpClients } from '../host/dhcp.js';
 import { readIpv6Confs, readKernelState, type KernelState } from '../host/kernel.js';
 import {
-  applyLinks, linkPlanSize, nicAddressesToFlush, nicsDown, NO_RESTORE, planLinks, renderLinks,
+  applyLinks, leftoverCommands, linkPlanSize, nicAddressesToFlush, nicsDown, NO_RESTORE, planLinks, removeLeftovers, renderLeftovers, renderLinks,
   type LinkPlan, type LinkRestore,
 } from '../host/links.js';
 import { ifcfgChanges, readIfcfgDir, renderIfcfg } from '../host/ifcfg.js';
@@ -64,7 +64,7 @@ export async function observeOnly(
   timeoutS: number,
   running: RunningConfig = readRunningConfig(paths),
 ): Promise<Observed> {
-  const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS)]);
+  const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS, { kinds: true })]);
   return { running, ovs, kernel, dhcp: readDhcpClients(paths) };
 }
 
@@ -73,6 +73,8 @@ export interface Plan {
   desired: DesiredState;
   /** the running config entries the request sets or removes */
   changes: EntryChange[];
+  /** devices of the hook's that Open vSwitch left behind: removed before the transaction */
+  leftovers: Leftover[];
   transaction: TransactionPlan;
   /** the kernel changes as far as they are known before the transaction creates devices */
   links: LinkPlan;
@@ -94,7 +96,7 @@ export function makePlan(
   earlier: Pick<LinkRestore, 'addresses' | 'down'> = NO_RESTORE,
 ): Plan {
   const { running, ovs, kernel } = observed;
-  const { desired, changes } = buildDesired(running, request, hostFacts(observed));
+  const { desired, changes, leftovers } = buildDesired(running, request, hostFacts(observed));
   readIpv6Confs(kernel, desired.networks.values());
   const mtus = kernelMtus(kernel);
   const transaction = planTransaction(desired, ovs, mtus, datapathType);
@@ -109,8 +111,9 @@ export function makePlan(
     observed,
     desired,
     changes,
+    leftovers,
     transaction,
-    links: planLinks(desired, kernel, observed.dhcp, restore),
+    links: planLinks(desired, kernel, observed.dhcp, restore, rebuiltNames(leftovers)),
     flushed: nicAddressesToFlush(desired, kernel),
     broughtUp: nicsDown(desired, kernel),
     restore,
@@ -121,7 +124,7 @@ export function makePlan(
 }
 
 export function isNoop(plan: Plan): boolean {
-  return plan.transaction.commands.length === 0 && linkPlanSize(plan.links) === 0 && plan.entries.files.length === 0
+  return plan.leftovers.length === 0 && plan.transaction.commands.length === 0 && linkPlanSize(plan.links) === 0 && plan.entries.files.length === 0
     && plan.ifcfg.files.length === 0 && plan.resolv.write === undefined;
 }
 
@@ -141,6 +144,7 @@ export function snapshotInput(plan: Plan, deferred: SnapshotInput['deferred'] = 
 export function renderPlan(plan: Plan): string[] {
   const { commands } = plan.transaction;
   return [
+    ...(plan.leftovers.length ? ['devices Open vSwitch left behind:', ...renderLeftovers(plan.leftovers)] : []),
     ...(commands.length ? [`OVS transaction (${commands.length} commands):`, ...renderTransaction(commands)] : []),
     ...(linkPlanSize(plan.links) ? ['links:', ...renderLinks(plan.links)] : []),
     ...(plan.entries.labels.length ? [`running config: ${plan.entries.labels.join(', ')}`] : []),
@@ -182,9 +186,18 @@ export async function applyPlan(ctx: HookContext, vsctl: Vsctl, plan: Plan): Pro
   }
 }
 
-/** The transaction, then the kernel (sysctls, ip, DHCP clients), then the running config. */
+/** The devices OVS left behind, the transaction, then the kernel (sysctls, ip, DHCP clients), then the running config. */
 async function applyOvsAndLinks({ paths, config, log }: HookContext, vsctl: Vsctl, plan: Plan): Promise<void> {
   const { commands } = plan.transaction;
+  if (plan.leftovers.length) {
+    // Before the transaction, which would otherwise adopt the stale device. Nothing of a leftover
+    // is kept for a rollback: no OVS port backs it, so it carries no traffic, and what it held
+    // (addresses, up) is the running config's, which the rebuild puts back. A failure from here
+    // on leaves the host consistent all the same: a rollback (or the next restore) plans from
+    // the running config again and builds these devices like any missing one.
+    for (const c of leftoverCommands(plan.leftovers)) log.info(`${c.why}: ip ${c.args.join(' ')}`);
+    await removeLeftovers(plan.leftovers, config.timeout);
+  }
   const replan = (ovs: OvsState): Command[] =>
     planTransaction(plan.desired, ovs, kernelMtus(plan.observed.kernel), config.datapathType).commands;
   if (commands.length === 0) {
@@ -195,9 +208,12 @@ async function applyOvsAndLinks({ paths, config, log }: HookContext, vsctl: Vsct
   }
   checkpoint('links');
   // devices the transaction created (or whose MTU or datapath it set) exist so only now
-  const links = commands.every(keepsKernelDevices)
+  const links = plan.leftovers.length === 0 && commands.every(keepsKernelDevices)
     ? plan.links
-    : planLinks(plan.desired, readIpv6Confs(await readKernelState(config.timeout), plan.desired.networks.values()), plan.observed.dhcp, plan.restore);
+    : planLinks(
+      plan.desired, readIpv6Confs(await readKernelState(config.timeout), plan.desired.networks.values()),
+      plan.observed.dhcp, plan.restore, rebuiltNames(plan.leftovers),
+    );
   if (linkPlanSize(links) === 0) log.info('links: no changes');
   else log.info(`links:\n${renderLinks(links).join('\n')}`);
   for (const run of await applyLinks(paths, config.dhcp, links, config.timeout)) {
@@ -235,6 +251,8 @@ function keepsKernelDevices({ args: [verb, table, ...rest] }: Command): boolean 
   return verb === 'set' && (table === 'Port' || (table === 'Bridge' && !rest.some((a) => a.startsWith('datapath_type='))));
 }
 
+const rebuiltNames = (leftovers: Leftover[]): Set<string> => new Set(leftovers.filter((l) => l.rebuilt).map((l) => l.name));
+
 function kernelMtus(kernel: KernelState): Map<string, number> {
   return new Map([...kernel.links.values()].map((l) => [l.name, l.mtu]));
 }
@@ -253,7 +271,15 @@ export function bootPersistence(paths: { ifcfgDir: string }): string {
 
 /** What validation needs to know of the host, from what was observed. */
 export function hostFacts({ ovs, kernel }: Pick<Observed, 'ovs' | 'kernel'>): HostFacts {
-  return { links: new Set(kernel.links.keys()), foreignOvs: foreignNames(ovs), ownDevices: ownDevices(ovs) };
+  const links = [...kernel.links.values()];
+  return {
+    links: new Set(kernel.links.keys()),
+    linkKinds: new Map(links.flatMap((l) => (l.kind ? [[l.name, l.kind] as const] : []))),
+    // the kind an OVS internal port of the userspace datapath leaves behind, which OVS no longer names
+    strayTaps: new Set(links.filter((l) => l.kind === 'tap' && l.persistent && !ovs.interfaces.has(l.name)).map((l) => l.name)),
+    foreignOvs: foreignNames(ovs),
+    ownDevices: ownDevices(ovs),
+  };
 }
 
 /** Kernel devices that are the hook's own OVS internal ports (networks, bridges). */

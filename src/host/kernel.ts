@@ -19,6 +19,13 @@ export interface KernelLink {
   ipv6: string[];
   /** those of ipv4/ipv6 that have a lifetime: leased by DHCP or learnt by autoconf, not configured by hand */
   dynamic: string[];
+  /**
+   * What the device is, read with `{ kinds: true }` (`ip -d` linkinfo): vlan, bridge, veth, bond,
+   * openvswitch, and tap or tun for a tun device; absent for a NIC or lo
+   */
+  kind?: string;
+  /** a tap or tun device that outlives the process that made it (IFF_PERSIST), as OVS's userspace datapath makes its internal ports */
+  persistent?: boolean;
 }
 
 /**
@@ -55,8 +62,16 @@ const COMMANDS = 'addr show\nroute show default table all\n';
 /** How host commands are run: exec.ts's run, or a stand-in in the unit tests. */
 export type Runner = typeof run;
 
-export async function readKernelState(timeoutS: number, runner: Runner = run): Promise<KernelState> {
-  return parseKernelState(await ipDump(COMMANDS, 'reading links', timeoutS, runner));
+/**
+ * kinds: each link's kind too (`ip -d`), which planning needs to tell a device
+ * Open vSwitch left behind from one in the way; the reports go without it, as
+ * it doubles the output (~7 ms more at 1000 links).
+ */
+export async function readKernelState(
+  timeoutS: number,
+  { kinds = false, runner = run }: { kinds?: boolean; runner?: Runner } = {},
+): Promise<KernelState> {
+  return parseKernelState(await ipDump(COMMANDS, 'reading links', timeoutS, { details: kinds, runner }));
 }
 
 /** Reads of a dump the kernel interrupted, in all, before the read fails. */
@@ -74,9 +89,14 @@ const INTERRUPTED = 'Dump was interrupted and may be inconsistent';
  * A dump the kernel interrupted is read again, never trusted, up to
  * DUMP_READS reads with a growing wait between them; then DumpInterrupted.
  */
-export async function ipDump(commands: string, what: string, timeoutS: number, runner: Runner = run): Promise<string> {
+export async function ipDump(
+  commands: string,
+  what: string,
+  timeoutS: number,
+  { details = false, runner = run }: { details?: boolean; runner?: Runner } = {},
+): Promise<string> {
   for (let read = 1; ; read++) {
-    const result = await runner('ip', ['-j', '-batch', '-'], { input: commands, timeoutMs: timeoutS * 1000 });
+    const result = await runner('ip', ['-j', ...(details ? ['-d'] : []), '-batch', '-'], { input: commands, timeoutMs: timeoutS * 1000 });
     if (!result.stderr.includes(INTERRUPTED)) {
       if (result.exitCode !== 0) throw new HostError('ip', `${what} failed: ${firstLine(result.stderr) || `exit code ${result.exitCode}`}`);
       return result.stdout;
@@ -141,6 +161,11 @@ interface IpAddrJson {
     dynamic?: boolean;
     valid_life_time?: number;
   }[];
+  linkinfo?: {
+    info_kind?: string;
+    /** for tun devices: type "tap" or "tun", persist */
+    info_data?: { type?: string; persist?: boolean };
+  };
 }
 
 interface IpRouteJson {
@@ -172,6 +197,7 @@ export function parseKernelState(text: string): KernelState {
       dynamic: info
         .filter((a) => a.dynamic === true || (a.valid_life_time !== undefined && a.valid_life_time !== FOREVER))
         .map((a) => `${a.local}/${a.prefixlen}`),
+      ...linkKind(l),
     });
   }
   const state: KernelState = { links, gateways: new Map(), gateways6: new Map(), ipv6conf: new Map() };
@@ -188,6 +214,14 @@ export function parseKernelState(text: string): KernelState {
     if (r.gateway && !gateways.has(r.dev!)) gateways.set(r.dev!, r.gateway);
   }
   return state;
+}
+
+function linkKind({ linkinfo }: IpAddrJson): Pick<KernelLink, 'kind' | 'persistent'> {
+  const kind = linkinfo?.info_kind;
+  if (kind !== 'tun') return kind ? { kind } : {};
+  // an iproute2 too old to print the tun details says neither mode nor persistence: not taken for a tap
+  const data = linkinfo?.info_data ?? {};
+  return { kind: data.type === 'tap' ? 'tap' : 'tun', persistent: data.persist === true };
 }
 
 function routeOf(r: IpRouteJson): DefaultRoute {

@@ -6,7 +6,7 @@
  * Applied as: stop clients, sysctls, ONE `ip -batch`, start clients.
  */
 import { writeFileSync } from 'node:fs';
-import { ovsNics, type DesiredState } from '../model/desired.js';
+import { ovsNics, type DesiredState, type Leftover } from '../model/desired.js';
 import { HookError, HostError } from '../runtime/errors.js';
 import { firstLine, run } from '../runtime/exec.js';
 import { dhcpKey, startDhcp, stopDhcp, type DhcpClients, type DhcpFamily, type DhcpRun, type DhcpSettings, type DhcpStartRequest } from './dhcp.js';
@@ -56,11 +56,13 @@ export function nicsDown(desired: DesiredState, kernel: KernelState): string[] {
   return ovsNics(desired).filter((nic) => kernel.links.get(nic)?.up === false);
 }
 
+/** rebuilt: devices removed as leftovers before the transaction (their DHCP clients served the old device) */
 export function planLinks(
   desired: DesiredState,
   kernel: KernelState,
   clients: DhcpClients,
   restore: LinkRestore,
+  rebuilt: ReadonlySet<string> = new Set(),
 ): LinkPlan {
   const plan: LinkPlan = { dhcpStop: [], sysctls: [], ip: [], dhcpStart: [] };
   const ip = (why: string, ...args: string[]): void => {
@@ -98,7 +100,7 @@ export function planLinks(
     planAddresses(ip, net, kernel);
     planDefaultRoutes(ip, net, kernel);
   }
-  planDhcp(plan, desired, clients);
+  planDhcp(plan, desired, clients, rebuilt);
   return plan;
 }
 
@@ -159,8 +161,12 @@ function planDefaultRoutes(ip: (why: string, ...args: string[]) => void, net: Ne
   }
 }
 
-/** One client per DHCP network and family; restarted when it died or its default-route role changed. */
-function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): void {
+/**
+ * One client per DHCP network and family; restarted when it died, its
+ * default-route role changed, or its device was rebuilt (a client stays bound
+ * to the device it started on, which is gone).
+ */
+function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients, rebuilt: ReadonlySet<string>): void {
   const wanted = new Map<string, DhcpStart>();
   for (const net of desired.networks.values()) {
     const families: [DhcpFamily, boolean][] = [[4, net.dhcpv4], [6, net.dhcpv6]];
@@ -174,13 +180,14 @@ function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): 
   }
   for (const [key, run] of clients) {
     const want = wanted.get(key);
-    if (want && run.alive && run.defaultRoute === want.defaultRoute) {
+    if (want && run.alive && run.defaultRoute === want.defaultRoute && !rebuilt.has(run.dev)) {
       wanted.delete(key);
       continue;
     }
     const why = !want
       ? `network ${run.dev}: no DHCPv${run.family} any more`
       : !run.alive ? `network ${run.dev}: its DHCPv${run.family} client (pid ${run.pid}) is gone`
+        : rebuilt.has(run.dev) ? `network ${run.dev}: its device was rebuilt, the DHCPv${run.family} client served the old one`
         : `network ${run.dev}: default route ${want.defaultRoute ? 'now' : 'no longer'} taken from DHCPv${run.family}`;
     plan.dhcpStop.push({ run, why });
   }
@@ -191,11 +198,17 @@ export function linkPlanSize(plan: LinkPlan): number {
   return plan.dhcpStop.length + plan.sysctls.length + plan.ip.length + plan.dhcpStart.length;
 }
 
+const renderIp = (c: Command): string => `ip ${c.args.join(' ')}   # ${c.why}`;
+
+export function renderLeftovers(leftovers: readonly Leftover[]): string[] {
+  return leftoverCommands(leftovers).map(renderIp);
+}
+
 export function renderLinks(plan: LinkPlan): string[] {
   return [
     ...plan.dhcpStop.map(({ run, why }) => `stop ${run.client} for ${run.dev} (pid ${run.pid})   # ${why}`),
     ...plan.sysctls.map((s) => `sysctl ${s.path.replace('/proc/sys/', '').replaceAll('/', '.')}=${s.value}   # ${s.why}`),
-    ...plan.ip.map((c) => `ip ${c.args.join(' ')}   # ${c.why}`),
+    ...plan.ip.map(renderIp),
     ...plan.dhcpStart.map((s) => `start a DHCPv${s.family} client for ${s.dev}${s.blocking ? ', waiting for the lease' : ''}   # ${s.why}`),
   ];
 }
@@ -216,6 +229,19 @@ export async function applyLinks(paths: HostPaths, dhcp: DhcpSettings, plan: Lin
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason instanceof HookError ? failed.reason : new HostError('dhcp', String(failed.reason));
   return started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+}
+
+/** Removing the devices Open vSwitch left behind, as ip commands: run before the transaction. */
+export function leftoverCommands(leftovers: readonly Leftover[]): Command[] {
+  return leftovers.map(({ name, owner, rebuilt }) => ({
+    args: ['link', 'del', 'dev', name],
+    why: `${owner}: ${name} is a tap device that Open vSwitch's userspace datapath left behind, in no OVS row ` +
+      `(its database lost); ${rebuilt ? 'the transaction builds it anew' : 'not rebuilt: the desired state has it no more'}`,
+  }));
+}
+
+export async function removeLeftovers(leftovers: readonly Leftover[], timeoutS: number): Promise<void> {
+  await applyIpBatch(leftoverCommands(leftovers), timeoutS);
 }
 
 async function applyIpBatch(commands: Command[], timeoutS: number): Promise<void> {

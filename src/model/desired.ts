@@ -26,10 +26,31 @@ export interface DesiredState {
 export interface HostFacts {
   /** every kernel link name */
   links: ReadonlySet<string>;
+  /** the kind of the kernel links that have one (vlan, bridge, veth, tap ...), to name what is in the way */
+  linkKinds: ReadonlyMap<string, string>;
+  /**
+   * Persistent tap devices that no OVS interface names: what an internal port
+   * of the userspace datapath leaves once its row is gone (the database lost
+   * or recreated). The kernel datapath leaves none: ovs-vswitchd deletes the
+   * devices of ports its database no longer holds.
+   */
+  strayTaps: ReadonlySet<string>;
   /** names of OVS bridges, ports and interfaces the hook does not own */
   foreignOvs: ReadonlySet<string>;
   /** names of kernel devices the hook itself created (network and bridge devices) */
   ownDevices: ReadonlySet<string>;
+}
+
+/**
+ * A device of the hook's that Open vSwitch no longer knows: a stray tap named
+ * after a network or bridge of the running config. It is removed before the
+ * transaction, which builds the device anew when the desired state has it.
+ */
+export interface Leftover {
+  name: string;
+  /** what the running config says it is: "network 'blue'", "bridge 'ovsbr-eth1'" */
+  owner: string;
+  rebuilt: boolean;
 }
 
 /** The NICs OVS holds in a desired state: NIC uplinks and bond slaves. */
@@ -60,7 +81,7 @@ export function buildDesired(
   running: RunningConfig,
   request: OvsRequest,
   host: HostFacts,
-): { desired: DesiredState; changes: EntryChange[] } {
+): { desired: DesiredState; changes: EntryChange[]; leftovers: Leftover[] } {
   const netAttrs = ovsEntries(running.networks, networkIsOvs);
   const bondAttrs = ovsEntries(running.bonds, bondIsOvs);
   const changes: EntryChange[] = [];
@@ -77,8 +98,36 @@ export function buildDesired(
   const networks = new Map([...netAttrs].map(([n, a]) => [n, parseNetwork(n, a)] as const));
   const bonds = new Map([...bondAttrs].map(([n, a]) => [n, parseBond(n, a)] as const));
   const desired: DesiredState = { networks, bonds, bridges: planBridges(networks, bonds) };
-  validate(desired, running, request, host);
-  return { desired, changes };
+  // without a stray tap on the host (as good as always) the running config is not parsed a second time
+  const leftovers = [...(host.strayTaps.size ? runningDevices(running) : [])]
+    .filter(([name]) => host.strayTaps.has(name))
+    .map(([name, owner]): Leftover => ({ name, owner, rebuilt: networks.has(name) || desired.bridges.has(name) }));
+  validate(desired, running, request, host, new Set(leftovers.map((l) => l.name)));
+  return { desired, changes, leftovers };
+}
+
+/**
+ * The kernel devices the running config says are the hook's: its OVS
+ * networks and their parent bridges. An entry that does not parse (one the
+ * request replaces, or another version's) vouches for its own name only.
+ */
+function runningDevices(running: RunningConfig): Map<string, string> {
+  const parsed = <T>(parse: () => T): T[] => {
+    try {
+      return [parse()];
+    } catch (err) {
+      if (err instanceof InvalidRequest) return [];
+      throw err;
+    }
+  };
+  const netEntries = [...ovsEntries(running.networks, networkIsOvs)];
+  const networks = new Map(netEntries.flatMap(([n, a]) => parsed(() => [n, parseNetwork(n, a)] as const)));
+  const bonds = new Map([...ovsEntries(running.bonds, bondIsOvs)].flatMap(([n, a]) => parsed(() => [n, parseBond(n, a)] as const)));
+  const owners = new Map(netEntries.map(([name]) => [name, `network '${name}'`]));
+  for (const planned of parsed(() => planBridges(networks, bonds))) {
+    for (const name of planned.keys()) owners.set(name, `bridge '${name}'`);
+  }
+  return owners;
 }
 
 function ovsEntries(entries: Map<string, Attrs>, isOvs: (name: string, attrs: Attrs) => boolean): Map<string, Attrs> {
@@ -132,8 +181,20 @@ function legacyUsers(running: RunningConfig): Map<string, string> {
   return users;
 }
 
-function validate(desired: DesiredState, running: RunningConfig, request: OvsRequest, host: HostFacts): void {
+function validate(
+  desired: DesiredState,
+  running: RunningConfig,
+  request: OvsRequest,
+  host: HostFacts,
+  leftovers: ReadonlySet<string>,
+): void {
   const { networks, bonds, bridges } = desired;
+  // a kernel device that is neither the hook's OVS port nor its leftover is in the way, named by its kind
+  const inTheWay = (name: string): string | undefined => {
+    if (!host.links.has(name) || host.ownDevices.has(name) || leftovers.has(name)) return undefined;
+    const kind = host.linkKinds.get(name);
+    return kind ? ` (a ${kind} device)` : '';
+  };
   const legacy = legacyUsers(running);
   const notLegacy = (s: string, attr: string, nic: string): void => {
     const user = legacy.get(nic);
@@ -159,9 +220,8 @@ function validate(desired: DesiredState, running: RunningConfig, request: OvsReq
     if (bonds.has(net.name) || bridges.has(net.name) || slaveOf.has(net.name)) {
       throw new InvalidRequest(s, 'name: is already used by an OVS bond or bridge');
     }
-    if ((host.links.has(net.name) && !host.ownDevices.has(net.name)) || host.foreignOvs.has(net.name)) {
-      throw new InvalidRequest(s, 'name: a device of that name already exists on this host');
-    }
+    const inWay = host.foreignOvs.has(net.name) ? ' (in Open vSwitch, not the hook\'s)' : inTheWay(net.name);
+    if (inWay !== undefined) throw new InvalidRequest(s, `name: a device of that name already exists on this host${inWay}`);
     const up = net.uplink;
     if (up.kind === 'bond' && !bonds.has(up.name)) {
       const why = request.bonds.has(up.name)
@@ -192,8 +252,9 @@ function validate(desired: DesiredState, running: RunningConfig, request: OvsReq
     }
   }
   for (const bridge of bridges.values()) {
-    if (host.foreignOvs.has(bridge.name) || (host.links.has(bridge.name) && !host.ownDevices.has(bridge.name))) {
-      throw new InvalidRequest(`bridge '${bridge.name}'`, 'a device of that name exists and is not managed by this hook');
+    const inWay = host.foreignOvs.has(bridge.name) ? ' (in Open vSwitch)' : inTheWay(bridge.name);
+    if (inWay !== undefined) {
+      throw new InvalidRequest(`bridge '${bridge.name}'`, `a device of that name exists and is not managed by this hook${inWay}`);
     }
   }
 }

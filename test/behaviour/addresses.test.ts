@@ -7,29 +7,12 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DHCP_DIR, dhcpClient, dhcpServer, hookConfig, pidRunsFor } from '../lib/dhcp.js';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '../lib/sandbox.js';
 import { applyOk, ovsNet, remove, setup } from '../lib/requests.js';
 import { hostState } from '../lib/host-state.js';
 import { until } from '../lib/until.js';
-
-const DHCP_DIR = 'var/lib/vdsm-hook-ovs/dhcp';
-
-function hookConfig(sb: Sandbox, lines: string): void {
-  mkdirSync(join(sb.root, 'etc/vdsm'), { recursive: true });
-  writeFileSync(join(sb.root, 'etc/vdsm/vdsm-hook-ovs.conf'), `[ovs]\n${lines}`);
-}
-
-/** dnsmasq on a peer endpoint of the given VLAN: leases .50-.60, and itself as the router. */
-async function dhcpServer(sb: Sandbox, endpoint: string, vlan: number, subnet: string): Promise<void> {
-  await sb.peerEndpoint(endpoint, vlan, `${subnet}.2/24`);
-  // it lives in the peer namespace, which the sandbox empties of processes when it goes
-  await sb.exec(sb.peer, 'dnsmasq', [
-    '--conf-file=/dev/null', `--interface=${endpoint}`, '--bind-interfaces', '--port=0',
-    `--dhcp-range=${subnet}.50,${subnet}.60,255.255.255.0,1h`, `--dhcp-option=option:router,${subnet}.2`,
-    `--dhcp-leasefile=${join(sb.root, `dnsmasq-${endpoint}.leases`)}`, `--pid-file=${join(sb.root, `dnsmasq-${endpoint}.pid`)}`,
-  ]);
-}
 
 async function addrs(sb: Sandbox, dev: string, family: 'inet' | 'inet6' = 'inet'): Promise<string[]> {
   const [link] = JSON.parse((await sb.exec(sb.host, 'ip', ['-j', 'addr', 'show', 'dev', dev])).stdout) as {
@@ -40,22 +23,6 @@ async function addrs(sb: Sandbox, dev: string, family: 'inet' | 'inet6' = 'inet'
 
 async function defaultRoute(sb: Sandbox, family: '-4' | '-6'): Promise<string> {
   return (await sb.exec(sb.host, 'ip', [family, 'route', 'show', 'default'])).stdout.trim();
-}
-
-/** The DHCP client the hook recorded for dev, and whether that process runs. */
-function dhcpClient(sb: Sandbox, dev: string, family = 4): { pid: number; client: string; alive: boolean } | undefined {
-  const file = join(sb.root, DHCP_DIR, `${dev}-${family}.json`);
-  if (!existsSync(file)) return undefined;
-  const rec = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; client: string };
-  return { ...rec, alive: pidRunsFor(rec.pid, dev) };
-}
-
-function pidRunsFor(pid: number, dev: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0\s]+/).includes(dev);
-  } catch {
-    return false;
-  }
 }
 
 /** Processes in the host namespace whose command line names dev (a DHCP client left behind would show here). */

@@ -10,7 +10,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writ
 import { join } from 'node:path';
 import { hostState } from '../lib/host-state.js';
 import { applyOk, ovsBond, ovsNet, setup } from '../lib/requests.js';
-import { createSandbox, startOvs, type Sandbox } from '../lib/sandbox.js';
+import { createSandbox, type Sandbox } from '../lib/sandbox.js';
 
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');
 const RUNNING = 'var/run/vdsm/netconf';
@@ -39,15 +39,13 @@ async function trafficWorks(t: Test, sb: Sandbox): Promise<void> {
 const DEVICES = ['blue', 'red', 'ovsbr-bond0', 'ovsbr-eth3'];
 
 /**
- * What a reboot leaves of the host's networking, or a lost OVS database: both
- * OVS daemons stopped, conf.db deleted and created empty, the daemons started
- * again; no device of the hook's left, the NICs down.
+ * What a reboot leaves of the host's networking, or a lost OVS database on the
+ * kernel datapath: both OVS daemons stopped, conf.db deleted and created
+ * empty, the daemons started again; no device of the hook's left, the NICs
+ * down. (The userspace datapath's leftovers: db-loss.test.ts.)
  */
 async function wipeOvs(t: Test, sb: Sandbox): Promise<void> {
-  await sb.hostOvs.stop();
-  rmSync(join(sb.hostOvs.rundir, 'conf.db'));
-  // creates the database anew (ovsdb-tool create) and starts both daemons, as the sandbox did
-  await startOvs(sb.host, sb.hostOvs.rundir);
+  await sb.hostOvs.wipeDatabase();
   // the sandbox's userspace datapath keeps its internal ports as persistent
   // tap devices, which a reboot (or, with the kernel datapath, ovs-vswitchd
   // finding them missing from the database) removes

@@ -201,6 +201,11 @@ export interface Ovs {
   /** Stop only ovs-vswitchd, e.g. to test behaviour while the switch is down. */
   stopVswitchd(): Promise<void>
   startVswitchd(): Promise<void>
+  /**
+   * The database lost: both daemons stopped, conf.db deleted and created
+   * empty, both started again. What the datapath left in the kernel stays.
+   */
+  wipeDatabase(): Promise<void>
   /** Send a signal to one daemon (SIGSTOP/SIGCONT: hung and back), by its pid file. */
   signal(daemon: 'ovsdb-server' | 'ovs-vswitchd', sig: NodeJS.Signals): Promise<void>
   /** Normalized, deterministic text of the configuration in the DB. */
@@ -228,8 +233,11 @@ export async function startOvs(ns: string, dir: string): Promise<Ovs> {
   await ensureNamespace(ns)
   await fs.mkdir(rundir, { recursive: true })
   const db = path.join(rundir, 'conf.db')
-  if (!existsSync(db)) await inNs('ovsdb-tool', ['create', db, OVS_SCHEMA])
-  await inNs('ovsdb-server', [...DAEMON_FLAGS, `--remote=punix:${rundir}/db.sock`, db])
+  const startDb = async (): Promise<void> => {
+    if (!existsSync(db)) await inNs('ovsdb-tool', ['create', db, OVS_SCHEMA])
+    await inNs('ovsdb-server', [...DAEMON_FLAGS, `--remote=punix:${rundir}/db.sock`, db])
+  }
+  await startDb()
 
   const vsctl = async (...args: string[]): Promise<string> =>
     (await inNs('ovs-vsctl', ['--timeout=10', ...args])).stdout.trim()
@@ -239,6 +247,11 @@ export async function startOvs(ns: string, dir: string): Promise<Ovs> {
   }
   const stopVswitchd = (): Promise<void> =>
     stopByPidFile(path.join(rundir, 'ovs-vswitchd.pid'), 'ovs-vswitchd')
+  const initAndStartVswitchd = async (): Promise<void> => {
+    // --no-wait: ovs-vswitchd is not running yet to acknowledge the change.
+    await vsctl('--no-wait', 'init')
+    await startVswitchd()
+  }
 
   const ovs: Ovs = {
     ns,
@@ -257,6 +270,12 @@ export async function startOvs(ns: string, dir: string): Promise<Ovs> {
     },
     stopVswitchd,
     startVswitchd,
+    async wipeDatabase() {
+      await ovs.stop()
+      await fs.rm(db)
+      await startDb()
+      await initAndStartVswitchd()
+    },
     async signal(daemon, sig) {
       const pid = await readPid(path.join(rundir, `${daemon}.pid`))
       if (pid === undefined) throw new Error(`${daemon} is not running in ${ns}`)
@@ -269,9 +288,7 @@ export async function startOvs(ns: string, dir: string): Promise<Ovs> {
   }
 
   try {
-    // --no-wait: ovs-vswitchd is not running yet to acknowledge the change.
-    await vsctl('--no-wait', 'init')
-    await startVswitchd()
+    await initAndStartVswitchd()
   } catch (err) {
     await ovs.stop()
     throw err

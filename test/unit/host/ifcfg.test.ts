@@ -14,6 +14,8 @@ import { desiredOn } from '../fixtures/desired.js';
 const OVS = { ovs: 'true' };
 const HOST: HostFacts = {
   links: new Set(['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5', 'e=6', 'e7']),
+  linkKinds: new Map(),
+  strayTaps: new Set(),
   foreignOvs: new Set(),
   ownDevices: new Set(),
 };

@@ -99,7 +99,7 @@ t.test('an interrupted dump is read again, never used: whether ip exits 0 or not
     { stdout: partial, stderr: INTERRUPTED, exitCode: 2 },
     whole,
   ]);
-  const state = await readKernelState(5, runner);
+  const state = await readKernelState(5, { runner });
   t.equal(calls.length, 3, 'read three times');
   t.ok(state.links.has('red'), 'the whole dump is the one used');
   t.strictSame(state.defaultRoute, { dev: 'eth0', gateway: '192.0.2.1' });
@@ -110,10 +110,10 @@ t.test('an interrupted dump is read again, never used: whether ip exits 0 or not
 t.test('a dump interrupted every time fails after a bounded number of reads', async (t) => {
   t.equal(DUMP_READS, 5);
   const { runner, calls } = scripted(Array.from({ length: 10 }, () => ({ stdout: partial, stderr: INTERRUPTED })));
-  await t.rejects(readKernelState(5, runner), DumpInterrupted);
+  await t.rejects(readKernelState(5, { runner }), DumpInterrupted);
   t.equal(calls.length, 5, 'five reads, then no more');
   const again = scripted(Array.from({ length: 5 }, () => ({ stderr: INTERRUPTED })));
-  await t.rejects(readKernelState(5, again.runner), {
+  await t.rejects(readKernelState(5, { runner: again.runner }), {
     message: 'reading links failed: the kernel interrupted the dump 5 times in a row (devices or addresses changing meanwhile); '
       + 'an interrupted dump may be inconsistent, so none was used',
   });
@@ -122,6 +122,30 @@ t.test('a dump interrupted every time fails after a bounded number of reads', as
 
 t.test('any other failure of ip fails at once', async (t) => {
   const { runner, calls } = scripted([{ exitCode: 1, stderr: 'Cannot open netlink socket: Permission denied\n' }]);
-  await t.rejects(readKernelState(5, runner), { constructor: HostError, message: 'reading links failed: Cannot open netlink socket: Permission denied' });
+  await t.rejects(readKernelState(5, { runner }), { constructor: HostError, message: 'reading links failed: Cannot open netlink socket: Permission denied' });
   t.equal(calls.length, 1);
+});
+
+t.test("link kinds, as `ip -d` gives them: a tun device's mode and persistence", async (t) => {
+  const link = (ifname: string, linkinfo?: unknown) => ({ ifname, flags: ['BROADCAST'], mtu: 1500, addr_info: [], ...(linkinfo ? { linkinfo } : {}) });
+  const tun = (data: unknown) => ({ info_kind: 'tun', info_data: data });
+  const { links } = parseKernelState(`${JSON.stringify([
+    link('eth0'),
+    link('eth0.10', { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 10 } }),
+    link('blue', tun({ type: 'tap', pi: false, vnet_hdr: false, multi_queue: false, persist: true })),
+    link('vnet0', tun({ type: 'tap', pi: false, vnet_hdr: true, multi_queue: false, persist: false })),
+    link('tun0', tun({ type: 'tun', pi: true, vnet_hdr: false, multi_queue: false, persist: true })),
+    // an iproute2 too old to print the tun details
+    link('old0', { info_kind: 'tun' }),
+  ])}\n[]\n`);
+  const kinds = [...links.values()].map(({ name, kind, persistent }) => ({ name, kind, persistent }));
+  t.strictSame(kinds, [
+    { name: 'eth0', kind: undefined, persistent: undefined },
+    { name: 'eth0.10', kind: 'vlan', persistent: undefined },
+    { name: 'blue', kind: 'tap', persistent: true },
+    { name: 'vnet0', kind: 'tap', persistent: false },
+    { name: 'tun0', kind: 'tun', persistent: true },
+    { name: 'old0', kind: 'tun', persistent: false },
+  ]);
+  t.notOk('kind' in links.get('eth0')!, 'a NIC has no kind at all');
 });

@@ -1,8 +1,8 @@
 import t from 'tap';
-import type { DesiredState } from '../../../src/model/desired.js';
+import type { DesiredState, HostFacts } from '../../../src/model/desired.js';
 import type { DhcpRun } from '../../../src/host/dhcp.js';
 import type { Ipv6Conf, KernelLink, KernelState } from '../../../src/host/kernel.js';
-import { planLinks, renderLinks, type LinkPlan } from '../../../src/host/links.js';
+import { planLinks, renderLeftovers, renderLinks, type LinkPlan } from '../../../src/host/links.js';
 import type { MtuRestore } from '../../../src/ovs/planner.js';
 import type { Attrs } from '../../../src/model/definitions.js';
 import { desiredOn } from '../fixtures/desired.js';
@@ -10,7 +10,9 @@ import { desiredOn } from '../fixtures/desired.js';
 const OVS = { ovs: 'true' };
 const BOND0 = { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' };
 
-const LINKS_HOST = { links: new Set(['eth0', 'eth1', 'eth2', 'eth3']), foreignOvs: new Set<string>(), ownDevices: new Set<string>() };
+const LINKS_HOST: HostFacts = {
+  links: new Set(['eth0', 'eth1', 'eth2', 'eth3']), linkKinds: new Map(), strayTaps: new Set(), foreignOvs: new Set(), ownDevices: new Set(),
+};
 const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(LINKS_HOST, nets, bonds);
 
 /** Kernel links written as name -> [up, mtu, ...ipv4]; all up with MTU 1500 unless said otherwise. */
@@ -203,6 +205,10 @@ t.test('DHCP clients: started, kept, restarted, stopped', async (t) => {
   t.strictSame([kept.dhcpStart, kept.dhcpStop], [[], []], 'a live client for the same role is kept');
   const dead = planLinks(desired(dhcp), k, new Map([['red-4', run({ alive: false })]]), NO_RESTORE);
   t.strictSame([dead.dhcpStop.length, dead.dhcpStart.length], [1, 1], 'a dead one is cleaned up and started again');
+  const rebuilt = planLinks(desired(dhcp), k, new Map([['red-4', run({})]]), NO_RESTORE, new Set(['red']));
+  t.strictSame([rebuilt.dhcpStop.map((s) => s.why), rebuilt.dhcpStart.map((s) => s.dev)],
+    [['network red: its device was rebuilt, the DHCPv4 client served the old one'], ['red']],
+    'a live client of a device rebuilt from a leftover is stopped and started on the new device');
   const role = planLinks(desired({ red: { ...dhcp.red, defaultRoute: true } }), k, new Map([['red-4', run({})]]), NO_RESTORE);
   t.strictSame([role.dhcpStop.length, role.dhcpStart[0]?.defaultRoute], [1, true], 'the default route role changed');
   const gone = planLinks(desired({ red: RED_STATIC }), k, new Map([['red-4', run({}), ], ['blue-6', run({ dev: 'blue', family: 6 })]]), NO_RESTORE);
@@ -210,4 +216,16 @@ t.test('DHCP clients: started, kept, restarted, stopped', async (t) => {
   const both = planLinks(desired({ red: { ...dhcp.red, dhcpv6: true, blockingdhcp: true } }), k, new Map(), NO_RESTORE);
   t.strictSame(both.dhcpStart.map((s) => [s.family, s.blocking]), [[4, true], [6, false]], 'blockingdhcp is about DHCPv4');
   for (const line of renderLinks(both)) t.match(line, /# network red: DHCPv[46]$/);
+});
+
+t.test('devices OVS left behind: removed with ip link del, saying why and whether they come back', async (t) => {
+  t.strictSame(renderLeftovers([
+    { name: 'blue', owner: "network 'blue'", rebuilt: true },
+    { name: 'ovsbr-eth1', owner: "bridge 'ovsbr-eth1'", rebuilt: false },
+  ]), [
+    "ip link del dev blue   # network 'blue': blue is a tap device that Open vSwitch's userspace datapath left behind, " +
+      'in no OVS row (its database lost); the transaction builds it anew',
+    "ip link del dev ovsbr-eth1   # bridge 'ovsbr-eth1': ovsbr-eth1 is a tap device that Open vSwitch's userspace datapath " +
+      'left behind, in no OVS row (its database lost); not rebuilt: the desired state has it no more',
+  ]);
 });

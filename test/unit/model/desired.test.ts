@@ -5,12 +5,15 @@ import { ifaceNameProblem } from '../../../src/model/names.js';
 import { parseSetupPayload, splitRequest, type OvsRequest } from '../../../src/vdsm/request.js';
 import type { RunningConfig } from '../../../src/vdsm/running-config.js';
 import { assertInvalid } from '../fixtures/invalid.js';
+import type { InvalidRequest } from '../../../src/runtime/errors.js';
 import { fixtureJson } from '../../lib/fixtures.js';
 
 const OVS = { ovs: 'true' };
 const OVS_BOND = 'custom=ovs:True';
 const HOST: HostFacts = {
   links: new Set(['lo', 'eth0', 'eth1', 'eth2', 'eth3', 'eth4']),
+  linkKinds: new Map(),
+  strayTaps: new Set(),
   foreignOvs: new Set(['br-int', 'patch-tun']),
   ownDevices: new Set(),
 };
@@ -44,7 +47,9 @@ t.test('default parent bridge: ovsbr-<uplink>, hashed when too long', async (t) 
 });
 
 t.test('the example request, raw and canonical, gives the same desired state', async (t) => {
-  const host: HostFacts = { links: new Set(['eth0', 'eth1', 'eth2']), foreignOvs: new Set(), ownDevices: new Set() };
+  const host: HostFacts = {
+    links: new Set(['eth0', 'eth1', 'eth2']), linkKinds: new Map(), strayTaps: new Set(), foreignOvs: new Set(), ownDevices: new Set(),
+  };
   const empty: RunningConfig = { networks: new Map(), bonds: new Map() };
   const results = ['setup-add-vlan-over-bond.json', 'setup-add-vlan-over-bond.canonical.json'].map((file) => {
     const { ovs } = splitRequest(parseSetupPayload(example(file)), empty);
@@ -211,6 +216,76 @@ t.test('network names may not collide with host links or foreign OVS objects', a
     bonds: { bond0: { nics: ['eth1', 'eth2'], options: OVS_BOND } },
   }), "network 'bond0'", 'name');
   assertInvalid(t, () => build({ nets: { 'ovsbr-eth1': { nic: 'eth1', custom: OVS } } }), "network 'ovsbr-eth1'", 'name');
+});
+
+/**
+ * After Open vSwitch lost its database on the userspace datapath: blue (VLAN 10
+ * on eth1) and red (untagged on eth2, parent bridge named br-red) are in the
+ * running config, their devices and bridges' are left as persistent taps that
+ * no OVS row names.
+ */
+const LOST = {
+  nets: { blue: { nic: 'eth1', vlan: 10, custom: OVS }, red: { nic: 'eth2', custom: { ovs: 'true', ovs_bridge: 'br-red' } } },
+};
+const TAPS = ['blue', 'red', 'ovsbr-eth1', 'br-red'];
+const LOST_HOST: HostFacts = {
+  ...HOST,
+  links: new Set([...HOST.links, ...TAPS, 'green']),
+  linkKinds: new Map([...TAPS, 'green'].map((n) => [n, 'tap'])),
+  strayTaps: new Set([...TAPS, 'green']),
+};
+
+t.test('devices OVS left behind of the running config\'s networks and bridges are leftovers, rebuilt', async (t) => {
+  const expected = [
+    { name: 'blue', owner: "network 'blue'", rebuilt: true },
+    { name: 'red', owner: "network 'red'", rebuilt: true },
+    { name: 'ovsbr-eth1', owner: "bridge 'ovsbr-eth1'", rebuilt: true },
+    { name: 'br-red', owner: "bridge 'br-red'", rebuilt: true },
+  ];
+  t.strictSame(build({}, LOST, LOST_HOST).leftovers, expected, 'restore: the running config as it is');
+  t.strictSame(build(LOST, LOST, LOST_HOST).leftovers, expected, 'the same request replayed');
+  t.strictSame(build({}, LOST, HOST).leftovers, [], 'no stray tap, no leftover');
+});
+
+t.test('a leftover of what the request removes is removed, not rebuilt', async (t) => {
+  const { desired, leftovers } = build({ nets: { blue: null } }, LOST, LOST_HOST);
+  t.strictSame([...desired.bridges.keys()], ['br-red']);
+  t.strictSame(leftovers.filter((l) => !l.rebuilt).map((l) => l.name), ['blue', 'ovsbr-eth1']);
+});
+
+t.test('a device of a network\'s or bridge\'s name that is not a leftover is refused, naming its kind', async (t) => {
+  const refused = (req: Parameters<typeof build>[0], host: HostFacts, line: string): void => {
+    try {
+      build(req, LOST, host);
+      t.fail(`expected: ${line}`);
+    } catch (err) {
+      t.equal((err as InvalidRequest).line, line);
+    }
+  };
+  refused({ nets: { green: { nic: 'eth3', custom: OVS } } }, LOST_HOST,
+    "network 'green': name: a device of that name already exists on this host (a tap device)");
+  const replaced = (name: string, kind?: string): HostFacts => ({
+    ...LOST_HOST,
+    linkKinds: new Map([...LOST_HOST.linkKinds].flatMap(([n, k]) => (n !== name ? [[n, k]] : kind ? [[n, kind]] : []))),
+    strayTaps: new Set([...LOST_HOST.strayTaps].filter((n) => n !== name)),
+  });
+  refused({}, replaced('blue', 'vlan'), "network 'blue': name: a device of that name already exists on this host (a vlan device)");
+  refused({}, replaced('blue'), "network 'blue': name: a device of that name already exists on this host");
+  refused({}, replaced('br-red', 'bridge'),
+    "bridge 'br-red': a device of that name exists and is not managed by this hook (a bridge device)");
+  refused({ nets: { red: { nic: 'eth2', custom: { ovs: 'true', ovs_bridge: 'br-int' } } } }, LOST_HOST,
+    "bridge 'br-int': a device of that name exists and is not managed by this hook (in Open vSwitch)");
+});
+
+t.test('a running config entry that no longer parses vouches for its own name only', async (t) => {
+  const broken = { nets: { ...LOST.nets, red: { ...LOST.nets.red, future: 'attr' } } };
+  try {
+    build({ nets: { red: LOST.nets.red } }, broken, LOST_HOST);
+    t.fail('expected a refusal');
+  } catch (err) {
+    // red's own tap passed as a leftover; its bridge, which only the unparsable entry named, did not
+    t.equal((err as InvalidRequest).line, "bridge 'br-red': a device of that name exists and is not managed by this hook (a tap device)");
+  }
 });
 
 t.test('request errors surface from buildDesired with the object named', async (t) => {

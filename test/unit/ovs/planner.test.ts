@@ -10,6 +10,8 @@ const OVS = { ovs: 'true' };
 const MARK = (role: Role) => `external_ids:vdsm-hook-ovs=${role}`;
 const HOST: HostFacts = {
   links: new Set(['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5']),
+  linkKinds: new Map(),
+  strayTaps: new Set(),
   foreignOvs: new Set(['br-int', 'patch-tun']),
   ownDevices: new Set(),
 };
