@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDesired, ovsNics, type DesiredState, type HostFacts } from '../model/desired.js';
+import { buildDesired, ovsNics, uplinkMacs, type DesiredState, type HostFacts } from '../model/desired.js';
 import { OvsError } from '../runtime/errors.js';
 import { checkpoint } from '../runtime/fault.js';
 import { applyFileChanges } from '../host/files.js';
@@ -82,15 +82,15 @@ export function makePlan(
   const { running, ovs, kernel } = observed;
   const { desired, changes } = buildDesired(running, request, hostFacts(observed));
   readIpv6Confs(kernel, desired.networks.values());
-  const mtus = kernelMtus(kernel);
-  const transaction = planTransaction(desired, ovs, mtus, datapathType);
+  const transaction = planTransaction(desired, ovs, kernel.links, datapathType);
   const restore = { ...earlier, mtu: transaction.restoreMtu };
   const origMtu = new Map<string, number>();
   for (const nic of ovsNics(desired)) {
-    const mtu = originalMtu(ovs, mtus, nic);
+    const mtu = originalMtu(ovs, kernel.links, nic);
     if (mtu !== undefined) origMtu.set(nic, mtu);
   }
-  const ifcfg = renderIfcfg({ desired, datapathType, origMtu });
+  const uplinkMac = uplinkMacs(desired, (dev) => kernel.links.get(dev)?.mac);
+  const ifcfg = renderIfcfg({ desired, datapathType, origMtu, uplinkMac });
   return {
     observed,
     desired,
@@ -172,7 +172,7 @@ export async function applyPlan(ctx: HookContext, vsctl: Vsctl, plan: Plan): Pro
 async function applyOvsAndLinks({ paths, config, log }: HookContext, vsctl: Vsctl, plan: Plan): Promise<void> {
   const { commands } = plan.transaction;
   const replan = (ovs: OvsState): Command[] =>
-    planTransaction(plan.desired, ovs, kernelMtus(plan.observed.kernel), config.datapathType).commands;
+    planTransaction(plan.desired, ovs, plan.observed.kernel.links, config.datapathType).commands;
   if (commands.length === 0) {
     log.info('OVS: no changes');
   } else {
@@ -219,10 +219,6 @@ async function transactOrConverged(
 /** VLAN tags, bond modes, STP and marks: OVS columns that create, remove or change no kernel device. */
 function keepsKernelDevices({ args: [verb, table, ...rest] }: Command): boolean {
   return verb === 'set' && (table === 'Port' || (table === 'Bridge' && !rest.some((a) => a.startsWith('datapath_type='))));
-}
-
-function kernelMtus(kernel: KernelState): Map<string, number> {
-  return new Map([...kernel.links.values()].map((l) => [l.name, l.mtu]));
 }
 
 function foreignIfcfgLine(dev: string): string {

@@ -8,6 +8,7 @@ import { checkIfaceName } from './names.js';
 import { checkIPv4, netmaskToPrefix } from './ipv4.js';
 import { checkIPv6, checkIPv6Cidr } from './ipv6.js';
 import { parseBondOptions } from './bond-options.js';
+import { checkMac } from './mac.js';
 import { isRecord, isUnset, toBool, toInt, toStr } from './values.js';
 
 export type Attrs = Record<string, unknown>;
@@ -66,6 +67,8 @@ export interface BondDef {
   nics: string[];
   mode: BondMode;
   lacp: LacpMode;
+  /** the MAC its networks' devices take (hwaddr), instead of the first slave's */
+  hwaddr?: string;
   attrs: Attrs;
 }
 
@@ -244,7 +247,6 @@ export function parseBond(name: string, attrs: Attrs): BondDef {
       throw new InvalidRequest(s, `${key}: unknown attribute`);
     }
   }
-  if (!isUnset(attrs['hwaddr'])) throw new InvalidRequest(s, 'hwaddr: is not supported on OVS bonds yet');
   const nicsValue = attrs['nics'];
   if (!Array.isArray(nicsValue)) throw new InvalidRequest(s, `nics: ${JSON.stringify(nicsValue)} is not a list`);
   const nics = nicsValue.map((n, i) => checkIfaceName(s, `nics[${i}]`, toStr(s, `nics[${i}]`, n)));
@@ -258,7 +260,9 @@ export function parseBond(name: string, attrs: Attrs): BondDef {
   if (mode === 'balance-tcp' && lacp === 'off') {
     throw new InvalidRequest(s, 'ovs_mode: balance-tcp needs LACP (ovs_lacp active or passive)');
   }
-  return { name, nics, mode, lacp, attrs };
+  const bond: BondDef = { name, nics, mode, lacp, attrs };
+  if (!isUnset(attrs['hwaddr'])) bond.hwaddr = checkMac(s, 'hwaddr', toStr(s, 'hwaddr', attrs['hwaddr']));
+  return bond;
 }
 
 function oneOf<T extends string>(s: string, attr: string, value: string, allowed: readonly T[]): T {

@@ -68,7 +68,9 @@ const TOPOLOGY = desired(
   },
 );
 const ORIG_MTU = new Map([['eth1', 1400], ['eth2', 1500], ['eth4', 1500]]);
-const rendered = renderIfcfg({ desired: TOPOLOGY, datapathType: 'netdev', origMtu: ORIG_MTU });
+const UPLINK_MAC: Record<string, string> = { eth1: '52:54:00:00:00:01', bond0: '02:00:00:00:00:b0' };
+const rendered = renderIfcfg({ desired: TOPOLOGY, datapathType: 'netdev', origMtu: ORIG_MTU, uplinkMac: (u) => UPLINK_MAC[u] });
+const NO_MAC = (): undefined => undefined;
 
 const COMMON = { ONBOOT: 'yes', HOTPLUG: 'no', NM_CONTROLLED: 'no' };
 const M = 'external_ids:vdsm-hook-ovs=';
@@ -90,12 +92,12 @@ const EXPECTED: Record<string, Record<string, string>> = {
     BOOTPROTO: 'none', IPADDR: '192.0.2.10', PREFIX: '24', GATEWAY: '192.0.2.1', DEFROUTE: 'yes',
     IPV6INIT: 'yes', IPV6ADDR: '2001:db8:1::10/64', IPV6_DEFAULTGW: '2001:db8:1::1', IPV6_AUTOCONF: 'no',
     DNS1: '192.0.2.53', DNS2: '2001:db8::53', DNS3: '198.51.100.53', MTU: '9000',
-    OVS_EXTRA: `set Port blue ${M}network -- set Interface blue ${M}network mtu_request=9000`,
+    OVS_EXTRA: `set Port blue ${M}network -- set Interface blue ${M}network mtu_request=9000 mac="52:54:00:00:00:01"`,
   },
   red: {
     DEVICE: 'red', DEVICETYPE: 'ovs', TYPE: 'OVSBridge', OVS_OPTIONS: 'ovsbr-eth1 0', OVSREQUIRES: 'ovsbr-eth1 eth1', ...COMMON,
     BOOTPROTO: 'dhcp', DEFROUTE: 'no', IPV6INIT: 'no', MTU: '1500',
-    OVS_EXTRA: `set Port red ${M}network -- set Interface red ${M}network mtu_request=1500`,
+    OVS_EXTRA: `set Port red ${M}network -- set Interface red ${M}network mtu_request=1500 mac="52:54:00:00:00:01"`,
   },
   'ovsbr-bond0': parentBridge('ovsbr-bond0', 'no'),
   bond0: {
@@ -108,7 +110,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
   green: {
     DEVICE: 'green', DEVICETYPE: 'ovs', TYPE: 'OVSBridge', OVS_OPTIONS: 'ovsbr-bond0 20', OVSREQUIRES: 'ovsbr-bond0 bond0', ...COMMON,
     BOOTPROTO: 'none', DEFROUTE: 'no', IPV6INIT: 'yes', IPV6_AUTOCONF: 'yes', DHCPV6C: 'yes', MTU: '1600',
-    OVS_EXTRA: `set Port green ${M}network -- set Interface green ${M}network mtu_request=1600`,
+    OVS_EXTRA: `set Port green ${M}network -- set Interface green ${M}network mtu_request=1600 mac="02:00:00:00:00:b0"`,
   },
   'ovsbr-bond1': parentBridge('ovsbr-bond1', 'no'),
   bond1: {
@@ -158,7 +160,7 @@ t.test('the fixed layout: header, DEVICE, type keys, the common keys, then the r
 
 t.test('a static gateway is written only for the default-route network, as VDSM did', async (t) => {
   const d = desired({ blue: { nic: 'eth1', ipaddr: '192.0.2.10', prefix: 24, gateway: '192.0.2.1', ipv6addr: '2001:db8::2/64', ipv6gateway: '2001:db8::1', custom: OVS } });
-  const vars = sourceVars(writeTmp(renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map() }).get('blue')!));
+  const vars = sourceVars(writeTmp(renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map(), uplinkMac: NO_MAC }).get('blue')!));
   t.equal(vars['IPADDR'], '192.0.2.10');
   t.equal(vars['PREFIX'], '24');
   t.equal(vars['GATEWAY'], undefined);
@@ -169,7 +171,7 @@ t.test('a static gateway is written only for the default-route network, as VDSM 
 t.test('names with shell characters are escaped; ones ifup-ovs would glob are refused', async (t) => {
   const odd = 'n$x`y"z\'';
   const d = desired({ [odd]: { nic: 'e7', custom: OVS } });
-  const content = renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map() }).get(odd)!;
+  const content = renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map(), uplinkMac: NO_MAC }).get(odd)!;
   const file = writeTmp(content);
   t.ok(bashParses(file));
   const vars = sourceVars(file);
@@ -177,11 +179,11 @@ t.test('names with shell characters are escaped; ones ifup-ovs would glob are re
   t.equal(vars['OVS_EXTRA'], `set Port ${odd} ${M}network -- set Interface ${odd} ${M}network mtu_request=1500`);
 
   for (const name of ['a*', 'b?', 'c[1]']) {
-    t.throws(() => renderIfcfg({ desired: desired({ [name]: { nic: 'e7', custom: OVS } }), datapathType: 'system', origMtu: new Map() }),
+    t.throws(() => renderIfcfg({ desired: desired({ [name]: { nic: 'e7', custom: OVS } }), datapathType: 'system', origMtu: new Map(), uplinkMac: NO_MAC }),
       InvalidRequest, `network ${name}`);
   }
   const bond = desired({}, { bond0: { nics: ['e=6', 'e7'], options: 'custom=ovs:True' } });
-  t.throws(() => renderIfcfg({ desired: bond, datapathType: 'system', origMtu: new Map() }), InvalidRequest,
+  t.throws(() => renderIfcfg({ desired: bond, datapathType: 'system', origMtu: new Map(), uplinkMac: NO_MAC }), InvalidRequest,
     'a slave with "=" would end add-bond\'s NIC list');
 });
 
