@@ -33,7 +33,7 @@ export function originalMtu(observed: OvsState, kernel: ReadonlyMap<string, Kern
   return observed.interfaces.get(dev)?.origMtu ?? kernel.get(dev)?.mtu;
 }
 
-/** `mac="..."`: ovs-vsctl reads an unquoted colon as a map's key:value. */
+/** The Interface mac column as ovs-vsctl takes it: a quoted string (its documented spelling). */
 export const macColumn = (mac: string): string => `mac="${mac}"`;
 
 export function planTransaction(
