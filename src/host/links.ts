@@ -1,8 +1,9 @@
 /**
  * Kernel side after the OVS transaction, planned purely from desired vs
  * kernel state: IPv6 sysctls, links up, addresses (static IPv4/IPv6, NIC
- * addresses flushed when OVS takes the NIC), default routes, the MTU uplinks
- * had before OVS took them, and the DHCP clients of DHCP networks.
+ * addresses flushed when OVS takes the NIC), default routes, each network's
+ * own routing table and rules (model/routing.ts), the MTU uplinks had before
+ * OVS took them, and the DHCP clients of DHCP networks.
  * Applied as: stop clients, sysctls, ONE `ip -batch`, start clients.
  */
 import { writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { firstLine, run } from '../runtime/exec.js';
 import { dhcpKey, startDhcp, stopDhcp, type DhcpClients, type DhcpFamily, type DhcpRun, type DhcpSettings, type DhcpStartRequest } from './dhcp.js';
 import { ipv6SysctlPath, type KernelState } from './kernel.js';
 import { wantsIpv6, type NetworkDef } from '../model/definitions.js';
+import { dhcpUsesTable, routeArgs, ruleArgs, staticSourceRoute, tableOf, type RoutingRule, type TableRoute } from '../model/routing.js';
 import type { HostPaths } from './paths.js';
 import type { MtuRestore } from '../ovs/planner.js';
 import type { Command } from '../ovs/vsctl.js';
@@ -98,9 +100,55 @@ export function planLinks(
     planAddresses(ip, net, kernel);
     planDefaultRoutes(ip, net, kernel);
   }
-  planDhcp(plan, desired, clients);
+  const keptClients = planDhcp(plan, desired, clients);
+  planSourceRoutes(ip, desired, kernel, keptClients);
   return plan;
 }
+
+/**
+ * Each network's table and rules, after the addresses (a gateway must be
+ * reachable). Only the hook's own rules and routes are ever deleted (its
+ * protocol number marks them); those of a DHCP network whose client runs on
+ * are the client's (it follows the lease), those of a client being replaced
+ * go, and its successor writes them anew.
+ */
+function planSourceRoutes(ip: (why: string, ...args: string[]) => void, desired: DesiredState, kernel: KernelState, keptClients: ReadonlySet<string>): void {
+  const wantedRules = new Map<string, { rule: RoutingRule; net: string }>();
+  const wantedRoutes = new Map<string, { route: TableRoute; net: string }>();
+  const clientTables = new Set<number>();
+  for (const net of desired.networks.values()) {
+    if (dhcpUsesTable(net) && keptClients.has(net.name)) clientTables.add(tableOf(net.name));
+    const source = staticSourceRoute(net);
+    for (const rule of source?.rules ?? []) wantedRules.set(ruleKey(rule), { rule, net: net.name });
+    for (const route of source?.routes ?? []) wantedRoutes.set(routeKey(route), { route, net: net.name });
+  }
+  const owner = (table: number): string => {
+    const net = [...desired.networks.keys()].find((n) => tableOf(n) === table);
+    return net ? `network ${net}` : `table ${table}`;
+  };
+  for (const rule of kernel.hookRules) {
+    if (wantedRules.has(ruleKey(rule)) || clientTables.has(rule.table)) continue;
+    ip(`${owner(rule.table)}: rule ${rule.dir} ${rule.subnet} no longer wanted`, 'rule', 'del', ...ruleArgs(rule));
+  }
+  const seenRoutes = new Map(kernel.hookRoutes.map((r) => [routeKey(r), r]));
+  for (const [key, route] of seenRoutes) {
+    if (wantedRoutes.has(key) || clientTables.has(route.table)) continue;
+    ip(`${owner(route.table)}: route ${route.dst} in table ${route.table} no longer wanted`, 'route', 'del', ...routeArgs(route));
+  }
+  for (const { route, net } of wantedRoutes.values()) {
+    const seen = seenRoutes.get(routeKey(route));
+    if (seen && seen.gateway === route.gateway && seen.dev === route.dev) continue;
+    const what = route.gateway ? `default route via ${route.gateway}` : `subnet ${route.dst}`;
+    ip(`network ${net}: ${what} in its table ${route.table}`, 'route', 'replace', ...routeArgs(route));
+  }
+  const seenRules = new Set(kernel.hookRules.map(ruleKey));
+  for (const [key, { rule, net }] of wantedRules) {
+    if (!seenRules.has(key)) ip(`network ${net}: traffic ${rule.dir} ${rule.subnet} looks up its table ${rule.table}`, 'rule', 'add', ...ruleArgs(rule));
+  }
+}
+
+const ruleKey = (r: RoutingRule): string => `${r.dir} ${r.subnet} ${r.table}`;
+const routeKey = (r: TableRoute): string => `${r.dst} ${r.table}`;
 
 /** IPv6 stays on only where the network asks for it, as VDSM does; RAs are accepted only for autoconf/DHCPv6. */
 function planIpv6Sysctls(plan: LinkPlan, net: NetworkDef, kernel: KernelState): void {
@@ -159,8 +207,12 @@ function planDefaultRoutes(ip: (why: string, ...args: string[]) => void, net: Ne
   }
 }
 
-/** One client per DHCP network and family; restarted when it died or its default-route role changed. */
-function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): void {
+/**
+ * One client per DHCP network and family; restarted when it died or its
+ * default-route role changed. Returns the networks whose DHCPv4 client runs on.
+ */
+function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): Set<string> {
+  const kept = new Set<string>();
   const wanted = new Map<string, DhcpStart>();
   for (const net of desired.networks.values()) {
     const families: [DhcpFamily, boolean][] = [[4, net.dhcpv4], [6, net.dhcpv6]];
@@ -176,6 +228,7 @@ function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): 
     const want = wanted.get(key);
     if (want && run.alive && run.defaultRoute === want.defaultRoute) {
       wanted.delete(key);
+      if (run.family === 4) kept.add(run.dev);
       continue;
     }
     const why = !want
@@ -185,6 +238,7 @@ function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): 
     plan.dhcpStop.push({ run, why });
   }
   plan.dhcpStart.push(...wanted.values());
+  return kept;
 }
 
 export function linkPlanSize(plan: LinkPlan): number {
