@@ -20,7 +20,7 @@ import {
   applyLinks, linkPlanSize, nicAddressesToFlush, nicsDown, NO_RESTORE, planLinks, renderLinks,
   type LinkPlan, type LinkRestore,
 } from '../host/links.js';
-import { ifcfgChanges, readIfcfgDir, renderIfcfg } from '../host/ifcfg.js';
+import { ifcfgChanges, ifcfgSet, readIfcfgDir, renderIfcfg, renderRouteFiles } from '../host/ifcfg.js';
 import { planResolvConf, type ResolvPlan } from '../host/resolv.js';
 import type { SnapshotInput } from './snapshot.js';
 import { originalMtu, planTransaction, type TransactionPlan } from '../ovs/planner.js';
@@ -67,7 +67,7 @@ export interface Plan {
   broughtUp: string[];
   restore: LinkRestore;
   entries: EntryWrites;
-  /** the ifcfg files of the desired state; foreign: devices whose ifcfg file is not the hook's (left alone) */
+  /** the ifcfg files (ifcfg-, route-, rule-) of the desired state; foreign: those of its files there that are not the hook's (left alone) */
   ifcfg: EntryWrites & { foreign: string[] };
   resolv: ResolvPlan;
 }
@@ -101,7 +101,7 @@ export function makePlan(
     broughtUp: nicsDown(desired, kernel),
     restore,
     entries: entryWrites(paths, running, changes),
-    ifcfg: ifcfgChanges(paths.ifcfgDir, ifcfg, readIfcfgDir(paths.ifcfgDir)),
+    ifcfg: ifcfgChanges(paths.ifcfgDir, ifcfgSet(ifcfg, renderRouteFiles(desired)), readIfcfgDir(paths.ifcfgDir)),
     resolv: planResolvConf(paths.resolvConf, desired),
   };
 }
@@ -160,7 +160,7 @@ export async function applyPlan(ctx: HookContext, vsctl: Vsctl, plan: Plan): Pro
   }
   await ifcfgWritten;
   if (plan.ifcfg.labels.length) log.info(`ifcfg files (${bootPersistence(paths)}): ${plan.ifcfg.labels.join(', ')}`);
-  for (const dev of plan.ifcfg.foreign) log.warn(foreignIfcfgLine(dev));
+  for (const file of plan.ifcfg.foreign) log.warn(foreignIfcfgLine(file));
   if (plan.resolv.skipped) log.warn(plan.resolv.skipped);
   if (plan.resolv.write) {
     await applyFileChanges([plan.resolv.write]);
@@ -221,8 +221,9 @@ function keepsKernelDevices({ args: [verb, table, ...rest] }: Command): boolean 
   return verb === 'set' && (table === 'Port' || (table === 'Bridge' && !rest.some((a) => a.startsWith('datapath_type='))));
 }
 
-function foreignIfcfgLine(dev: string): string {
-  return `ifcfg-${dev} was not written by the hook: left as it is (at boot it configures ${dev} as it says, OVS keeps the port)`;
+function foreignIfcfgLine(file: string): string {
+  const dev = file.slice(file.indexOf('-') + 1);
+  return `${file} was not written by the hook: left as it is (at boot it configures ${dev} as it says, OVS keeps the port)`;
 }
 
 /** Which mechanism brings the networks back at boot, for the log and 'vdsm-ovs show'. */

@@ -1,6 +1,8 @@
 /**
  * Boot persistence: the desired OVS state as RHEL network-scripts ifcfg
- * files, read at boot by ifup-ovs (network-scripts-openvswitch). OVSDB keeps
+ * files, read at boot by ifup-ovs (network-scripts-openvswitch), and each
+ * static network's own routing table and rules as route-<dev> / rule-<dev>
+ * files (ifup-routes runs `ip route add` / `ip rule add` for each line). OVSDB keeps
  * bridges and ports across a reboot by itself; the files bring the devices
  * up, give the networks their addresses and MTUs, and re-create the OVS rows
  * should they be gone. ifup-ovs may delete and re-add a port at boot, so
@@ -17,6 +19,7 @@ import { InvalidRequest } from '../runtime/errors.js';
 import type { FileChange } from './files.js';
 import { wantsIpv6, type NetworkDef } from '../model/definitions.js';
 import { ORIG_MTU_KEY, OWNER_KEY, type Role } from '../ovs/state.js';
+import { routeArgs, ruleArgs, staticSourceRoute } from '../model/routing.js';
 import { macColumn } from '../ovs/planner.js';
 
 /** Files starting with this line are the hook's; any other wording after it is still ours (cf. VDSM's signature). */
@@ -150,6 +153,28 @@ function ipLines(net: NetworkDef): Line[] {
   return lines;
 }
 
+/**
+ * route-<dev> and rule-<dev> of every static network with a gateway (file name -> content), in
+ * ifup-routes' "ip" format: each line not a comment is run as `ip -4 route add LINE` / `ip -4 rule add LINE`.
+ * A DHCP network's table follows its lease: its DHCP client writes it (dhcp.ts), not a file.
+ */
+export function renderRouteFiles(desired: DesiredState): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const net of desired.networks.values()) {
+    const source = staticSourceRoute(net);
+    if (!source) continue;
+    const lines = (args: string[][]): string => `${[IFCFG_HEADER, ...args.map((a) => a.join(' '))].join('\n')}\n`;
+    files.set(`route-${net.name}`, lines(source.routes.map(routeArgs)));
+    files.set(`rule-${net.name}`, lines(source.rules.map(ruleArgs)));
+  }
+  return files;
+}
+
+/** The ifcfg files of renderIfcfg and the route files, by file name, as ifcfgChanges takes them. */
+export function ifcfgSet(ifcfg: ReadonlyMap<string, string>, routes: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([...[...ifcfg].map(([dev, content]) => [`ifcfg-${dev}`, content] as const), ...routes]);
+}
+
 function render(device: string, ovsKeys: Line[], rest: Line[]): string {
   const lines: Line[] = [
     ['DEVICE', device], ...ovsKeys,
@@ -196,7 +221,10 @@ export function isHookIfcfg(content: string): boolean {
 /** Names initscripts ignores (an administrator's copy, a package manager's leftover): never the hook's to remove. */
 const BACKUP = /(~|\.bak|\.old|\.orig|\.rpmnew|\.rpmorig|\.rpmsave)$/;
 
-/** pure diff: wanted (device -> content) against the directory's existing ifcfg-* files (file name -> content) */
+/** The files of the ifcfg set: network-scripts reads ifcfg-<dev>, route-<dev> and rule-<dev> (IPv4). */
+const SET_FILE = /^(ifcfg|route|rule)-/;
+
+/** pure diff: wanted (file name -> content) against the directory's existing files of the set (file name -> content) */
 export function ifcfgChanges(
   dir: string,
   wanted: ReadonlyMap<string, string>,
@@ -205,20 +233,19 @@ export function ifcfgChanges(
   const files: FileChange[] = [];
   const labels: string[] = [];
   const foreign: string[] = [];
-  for (const [device, content] of wanted) {
-    const name = `ifcfg-${device}`;
+  for (const [name, content] of wanted) {
     const old = existing.get(name);
     if (old === content) continue;
     // someone else's file (the installer's, NetworkManager's, an administrator's): theirs to change, not ours
     if (old !== undefined && !isHookIfcfg(old)) {
-      foreign.push(device);
+      foreign.push(name);
       continue;
     }
     files.push({ path: join(dir, name), content, mode: 0o644 });
     labels.push(name);
   }
   for (const name of [...existing.keys()].sort()) {
-    if (!name.startsWith('ifcfg-') || wanted.has(name.slice('ifcfg-'.length)) || BACKUP.test(name)) continue;
+    if (!SET_FILE.test(name) || wanted.has(name) || BACKUP.test(name)) continue;
     if (!isHookIfcfg(existing.get(name)!)) continue;
     files.push({ path: join(dir, name), content: null });
     labels.push(`${name} (removed)`);
@@ -226,7 +253,7 @@ export function ifcfgChanges(
   return { files, labels, foreign };
 }
 
-/** file name -> content of the directory's ifcfg-* files; a missing directory is an empty map */
+/** file name -> content of the directory's ifcfg-*, route-* and rule-* files; a missing directory is an empty map */
 export function readIfcfgDir(dir: string): Map<string, string> {
   let names: string[];
   try {
@@ -236,7 +263,7 @@ export function readIfcfgDir(dir: string): Map<string, string> {
     throw err;
   }
   const files = new Map<string, string>();
-  for (const name of names.filter((n) => n.startsWith('ifcfg-')).sort()) {
+  for (const name of names.filter((n) => SET_FILE.test(n)).sort()) {
     let content = '';
     try {
       content = readFileSync(join(dir, name), 'utf8');
