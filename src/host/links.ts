@@ -94,55 +94,81 @@ export function planLinks(
     const uplinks = bridge.uplink.kind === 'nic' ? [bridge.uplink.name] : desired.bonds.get(bridge.uplink.name)!.nics;
     for (const nic of uplinks) up(nic, `uplink ${nic} of bridge ${bridge.name} up`);
   }
+  const routing = sourceRouting(desired, kernel, planDhcp(plan, desired, clients));
+  removeSourceRoutes(ip, routing, kernel);
+  const readdressed = new Set<string>();
   for (const net of desired.networks.values()) {
     planIpv6Sysctls(plan, net, kernel);
     up(net.name, `network ${net.name} up`);
-    planAddresses(ip, net, kernel);
+    if (planAddresses(ip, net, kernel)) readdressed.add(net.name);
     planDefaultRoutes(ip, net, kernel);
   }
-  const keptClients = planDhcp(plan, desired, clients);
-  planSourceRoutes(ip, desired, kernel, keptClients);
+  addSourceRoutes(ip, routing, kernel, readdressed);
   return plan;
 }
 
+interface SourceRouting {
+  rules: Map<string, { rule: RoutingRule; net: string }>;
+  routes: Map<string, { route: TableRoute; net: string }>;
+  /** tables of DHCP networks whose client runs on: the client's, following its lease */
+  clientTables: Set<number>;
+  /** who a table is for, for the log */
+  owner: (table: number) => string;
+}
+
 /**
- * Each network's table and rules, after the addresses (a gateway must be
- * reachable). Only the hook's own rules and routes are ever deleted (its
- * protocol number marks them); those of a DHCP network whose client runs on
- * are the client's (it follows the lease), those of a client being replaced
- * go, and its successor writes them anew.
+ * Each network's table and rules. Only the hook's own rules and routes are
+ * ever deleted (its protocol number marks them); those of a DHCP network
+ * whose client runs on are the client's (it follows the lease), those of a
+ * client being replaced go, and its successor writes them anew.
  */
-function planSourceRoutes(ip: (why: string, ...args: string[]) => void, desired: DesiredState, kernel: KernelState, keptClients: ReadonlySet<string>): void {
-  const wantedRules = new Map<string, { rule: RoutingRule; net: string }>();
-  const wantedRoutes = new Map<string, { route: TableRoute; net: string }>();
-  const clientTables = new Set<number>();
+function sourceRouting(desired: DesiredState, kernel: KernelState, keptClients: ReadonlySet<string>): SourceRouting {
+  const routing: SourceRouting = { rules: new Map(), routes: new Map(), clientTables: new Set(), owner: () => '' };
+  const byTable = new Map<number, string>();
   for (const net of desired.networks.values()) {
-    if (dhcpUsesTable(net) && keptClients.has(net.name)) clientTables.add(tableOf(net.name));
+    byTable.set(tableOf(net.name), net.name);
+    if (dhcpUsesTable(net) && keptClients.has(net.name)) routing.clientTables.add(tableOf(net.name));
     const source = staticSourceRoute(net);
-    for (const rule of source?.rules ?? []) wantedRules.set(ruleKey(rule), { rule, net: net.name });
-    for (const route of source?.routes ?? []) wantedRoutes.set(routeKey(route), { route, net: net.name });
+    for (const rule of source?.rules ?? []) routing.rules.set(ruleKey(rule), { rule, net: net.name });
+    for (const route of source?.routes ?? []) routing.routes.set(routeKey(route), { route, net: net.name });
   }
-  const owner = (table: number): string => {
-    const net = [...desired.networks.keys()].find((n) => tableOf(n) === table);
-    return net ? `network ${net}` : `table ${table}`;
-  };
+  routing.owner = (table) => (byTable.has(table) ? `network ${byTable.get(table)}` : `table ${table}`);
+  return routing;
+}
+
+/** Before the addresses change: removing an address may take the routes through its device with it. */
+function removeSourceRoutes(ip: (why: string, ...args: string[]) => void, routing: SourceRouting, kernel: KernelState): void {
+  const { rules, routes, clientTables, owner } = routing;
   for (const rule of kernel.hookRules) {
-    if (wantedRules.has(ruleKey(rule)) || clientTables.has(rule.table)) continue;
+    if (rules.has(ruleKey(rule)) || clientTables.has(rule.table)) continue;
     ip(`${owner(rule.table)}: rule ${rule.dir} ${rule.subnet} no longer wanted`, 'rule', 'del', ...ruleArgs(rule));
   }
-  const seenRoutes = new Map(kernel.hookRoutes.map((r) => [routeKey(r), r]));
-  for (const [key, route] of seenRoutes) {
-    if (wantedRoutes.has(key) || clientTables.has(route.table)) continue;
+  for (const route of kernel.hookRoutes) {
+    if (routes.has(routeKey(route)) || clientTables.has(route.table)) continue;
     ip(`${owner(route.table)}: route ${route.dst} in table ${route.table} no longer wanted`, 'route', 'del', ...routeArgs(route));
   }
-  for (const { route, net } of wantedRoutes.values()) {
+}
+
+/**
+ * After the addresses (a gateway must be reachable). A device that lost its
+ * last IPv4 address lost every route through it too: on a network whose
+ * addresses change, its routes are replaced whether seen or not.
+ */
+function addSourceRoutes(
+  ip: (why: string, ...args: string[]) => void,
+  { rules, routes }: SourceRouting,
+  kernel: KernelState,
+  readdressed: ReadonlySet<string>,
+): void {
+  const seenRoutes = new Map(kernel.hookRoutes.map((r) => [routeKey(r), r]));
+  for (const { route, net } of routes.values()) {
     const seen = seenRoutes.get(routeKey(route));
-    if (seen && seen.gateway === route.gateway && seen.dev === route.dev) continue;
+    if (seen && seen.gateway === route.gateway && seen.dev === route.dev && !readdressed.has(net)) continue;
     const what = route.gateway ? `default route via ${route.gateway}` : `subnet ${route.dst}`;
     ip(`network ${net}: ${what} in its table ${route.table}`, 'route', 'replace', ...routeArgs(route));
   }
   const seenRules = new Set(kernel.hookRules.map(ruleKey));
-  for (const [key, { rule, net }] of wantedRules) {
+  for (const [key, { rule, net }] of rules) {
     if (!seenRules.has(key)) ip(`network ${net}: traffic ${rule.dir} ${rule.subnet} looks up its table ${rule.table}`, 'rule', 'add', ...ruleArgs(rule));
   }
 }
@@ -167,14 +193,16 @@ function planIpv6Sysctls(plan: LinkPlan, net: NetworkDef, kernel: KernelState): 
 
 /**
  * Static addresses are the hook's; a DHCP or autoconf network keeps what its
- * client leased or the kernel learnt (addresses with a lifetime).
+ * client leased or the kernel learnt (addresses with a lifetime). True when it removes an IPv4 address.
  */
-function planAddresses(ip: (why: string, ...args: string[]) => void, net: NetworkDef, kernel: KernelState): void {
+function planAddresses(ip: (why: string, ...args: string[]) => void, net: NetworkDef, kernel: KernelState): boolean {
   const link = kernel.links.get(net.name);
   const dynamic = new Set(link?.dynamic ?? []);
+  let removed = false;
   const family = (have: string[], want: string[], keepDynamic: boolean): void => {
     for (const addr of have.filter((a) => !want.includes(a) && !(keepDynamic && dynamic.has(a)))) {
       ip(`network ${net.name}: address ${addr} removed`, 'address', 'del', addr, 'dev', net.name);
+      removed ||= !addr.includes(':');
     }
     for (const addr of want.filter((a) => !have.includes(a))) {
       ip(`network ${net.name}: address ${addr}`, 'address', 'add', addr, 'dev', net.name);
@@ -183,6 +211,7 @@ function planAddresses(ip: (why: string, ...args: string[]) => void, net: Networ
   family(link?.ipv4 ?? [], net.ipv4 ? [`${net.ipv4.address}/${net.ipv4.prefix}`] : [], net.dhcpv4);
   // with IPv6 off the kernel drops every IPv6 address itself
   if (wantsIpv6(net)) family(link?.ipv6 ?? [], net.ipv6 ? [`${net.ipv6.address}/${net.ipv6.prefix}`] : [], net.ipv6autoconf || net.dhcpv6);
+  return removed;
 }
 
 /** `ip -batch` has no per-line -6: the prefix (0.0.0.0/0, ::/0) names the family. */
@@ -218,15 +247,16 @@ function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): 
     const families: [DhcpFamily, boolean][] = [[4, net.dhcpv4], [6, net.dhcpv6]];
     for (const [family, on] of families) {
       if (!on) continue;
+      const table = family === 4 && dhcpUsesTable(net) ? tableOf(net.name) : null;
       wanted.set(dhcpKey(net.name, family), {
-        dev: net.name, family, blocking: family === 4 && net.blockingDhcp, defaultRoute: net.defaultRoute,
-        why: `network ${net.name}: DHCPv${family}`,
+        dev: net.name, family, blocking: family === 4 && net.blockingDhcp, defaultRoute: net.defaultRoute, table,
+        why: `network ${net.name}: DHCPv${family}${table === null ? '' : `, the lease's routers into its table ${table}`}`,
       });
     }
   }
   for (const [key, run] of clients) {
     const want = wanted.get(key);
-    if (want && run.alive && run.defaultRoute === want.defaultRoute) {
+    if (want && run.alive && run.defaultRoute === want.defaultRoute && run.table === want.table) {
       wanted.delete(key);
       if (run.family === 4) kept.add(run.dev);
       continue;
@@ -234,7 +264,8 @@ function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients): 
     const why = !want
       ? `network ${run.dev}: no DHCPv${run.family} any more`
       : !run.alive ? `network ${run.dev}: its DHCPv${run.family} client (pid ${run.pid}) is gone`
-        : `network ${run.dev}: default route ${want.defaultRoute ? 'now' : 'no longer'} taken from DHCPv${run.family}`;
+        : run.defaultRoute !== want.defaultRoute ? `network ${run.dev}: default route ${want.defaultRoute ? 'now' : 'no longer'} taken from DHCPv${run.family}`
+          : `network ${run.dev}: the lease's routers ${want.table === null ? 'no longer' : 'now'} go into its own table`;
     plan.dhcpStop.push({ run, why });
   }
   plan.dhcpStart.push(...wanted.values());

@@ -36,6 +36,9 @@ async function router(sb: Sandbox, n: number): Promise<string> {
     await sb.exec(ns, 'ip', ['link', 'set', 'dev', dev, 'up']);
   }
   await sb.exec(far, 'ip', ['route', 'add', 'default', 'via', `10.9${n}.0.1`]);
+  // through the userspace datapath a veth's offloaded checksum is never filled in: UDP (DHCP) would arrive broken
+  await sb.exec(r, 'ethtool', ['-K', 'uplink', 'tx', 'off']);
+  await sb.exec(sb.peer, 'ethtool', ['-K', `r${n}-up`, 'tx', 'off']);
   await sb.exec(r, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
   return far;
 }
@@ -137,4 +140,50 @@ t.test('two networks, two routers: replies leave through the network the request
   t.strictSame(await table(sb, GW1_TABLE), [], 'nor a route in its tables');
   for (const rule of foreign) t.ok((await rules(sb)).includes(rule), `a foreign rule stays: ${rule}`);
   t.equal(readFileSync(join(sb.root, 'var/log/vdsm/ovs-hook.log'), 'utf8').includes('4242'), false, 'the foreign rules were never named');
+});
+
+t.test('a DHCP network off the default route: the lease\'s router in its own table, the rules following the lease', async (t) => {
+  const sb = await createSandbox(t);
+  await router(sb, 1);
+  const far2 = await router(sb, 2);
+  // router 2 is the DHCP server of its subnet, and hands itself out as the router
+  const r2 = far2.replace('f2', 'r2');
+  await sb.exec(r2, 'dnsmasq', [
+    '--conf-file=/dev/null', '--interface=uplink', '--bind-interfaces', '--port=0',
+    '--dhcp-range=10.62.0.50,10.62.0.60,255.255.255.0,1h', '--dhcp-option=option:router,10.62.0.2',
+    `--dhcp-leasefile=${join(sb.root, 'dnsmasq.leases')}`, `--pid-file=${join(sb.root, 'dnsmasq.pid')}`,
+  ]);
+  // Python's zlib.adler32(b'dyn2')
+  const DYN2_TABLE = 67961214;
+  const dyn2 = ovsNet({ nic: 'eth2', vlan: '62', bootproto: 'dhcp', blockingdhcp: 'true' });
+  const ours = async (): Promise<string[]> => (await rules(sb)).filter((l) => l.includes(`lookup ${DYN2_TABLE} proto 211`));
+  const leasedRules = ['3200: from 10.62.0.0/24 lookup 67961214 proto 211', '3200: from all to 10.62.0.0/24 lookup 67961214 proto 211'];
+
+  await applyOk(t, sb, setup({ gw1, dyn2 }));
+  const [leased] = JSON.parse((await sb.exec(sb.host, 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'dyn2'])).stdout)[0].addr_info
+    .filter((a: { scope: string }) => a.scope === 'global').map((a: { local: string }) => a.local);
+  t.match(leased, /^10\.62\.0\.(5\d|60)$/, `a lease from router 2: ${leased}`);
+  t.strictSame(await table(sb, DYN2_TABLE), ['default via 10.62.0.2 dev dyn2 proto 211', '10.62.0.0/24 dev dyn2 proto 211 scope link'],
+    'the lease\'s router and subnet in dyn2\'s table');
+  t.strictSame(await ours(), leasedRules, 'rules from and to the leased subnet');
+  t.equal((await sb.exec(sb.host, 'ip', ['route', 'show', 'default'])).stdout.trim(), 'default via 10.61.0.2 dev gw1',
+    'the main table\'s default route stays gw1\'s');
+  t.ok(await sb.ping(far2, leased, { timeoutS: 8 }), 'the far host behind router 2 reaches the leased address and gets its replies');
+  const caps = await sb.runHook('after_get_caps', { networks: {}, bridges: {}, vlans: {}, bondings: {}, nics: {} });
+  t.strictSame([caps.output?.networks?.dyn2?.gateway, caps.output?.networks?.dyn2?.ipv4defaultroute], ['10.62.0.2', false],
+    'caps: dyn2 has the lease\'s gateway, not the default route');
+  t.match((await applyOk(t, sb, setup({ gw1, dyn2 }))).stderr, /nothing to change/, 'the same request again: nothing');
+
+  await applyOk(t, sb, setup({ dyn2: { ...dyn2, bootproto: 'none', ipaddr: '10.62.0.9', prefix: '24', gateway: '10.62.0.2' } }));
+  t.strictSame(await ours(), leasedRules, 'static on the same subnet: the same rules');
+  t.ok(await sb.ping(far2, '10.62.0.9'), 'and the static address is answered through dyn2');
+  await applyOk(t, sb, setup({ dyn2: { ...dyn2, bootproto: 'none', ipaddr: '10.62.0.9', prefix: '25', gateway: '10.62.0.2' } }));
+  t.strictSame(await ours(), ['3200: from 10.62.0.0/25 lookup 67961214 proto 211', '3200: from all to 10.62.0.0/25 lookup 67961214 proto 211'],
+    'a new prefix: the rules follow it');
+  await applyOk(t, sb, setup({ dyn2 }));
+  t.strictSame(await ours(), leasedRules, 'DHCP again: the static rules gone, the lease\'s back');
+  t.ok(await sb.ping(far2, leased), 'the far host is answered again');
+
+  await applyOk(t, sb, setup({ dyn2: remove }));
+  t.strictSame([await ours(), await table(sb, DYN2_TABLE)], [[], []], 'removed: neither rules nor routes left');
 });

@@ -73,13 +73,15 @@ t.test('source routing: a gateway change replaces the table\'s default route, al
   t.strictSame(args(cmds), ['route replace default via 198.51.100.254 dev red table 42402108 proto 211']);
 });
 
-t.test('source routing: a new subnet replaces rules and subnet route; the old ones go', async (t) => {
+t.test('source routing: a new subnet replaces rules and routes; the old ones go first', async (t) => {
   const cmds = args(planLinksIp(desired({ red: { ...RED_STATIC, ipaddr: '198.51.100.200', netmask: '255.255.255.128' } }),
     kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, undefined, RED_ROUTING), []));
   t.strictSame(cmds.filter((c) => !c.startsWith('address')), [
     'rule del priority 3200 from 198.51.100.0/24 table 42402108 protocol 211',
     'rule del priority 3200 to 198.51.100.0/24 table 42402108 protocol 211',
     'route del 198.51.100.0/24 dev red table 42402108 proto 211',
+    // the old address was red's last: the kernel drops every route through red with it
+    'route replace default via 198.51.100.1 dev red table 42402108 proto 211',
     'route replace 198.51.100.128/25 dev red table 42402108 proto 211',
     'rule add priority 3200 from 198.51.100.128/25 table 42402108 protocol 211',
     'rule add priority 3200 to 198.51.100.128/25 table 42402108 protocol 211',
@@ -260,21 +262,49 @@ t.test('NICs OVS takes lose their addresses; a rollback gives them back once the
 
 t.test('DHCP clients: started, kept, restarted, stopped', async (t) => {
   const run = (over: Partial<DhcpRun>): DhcpRun =>
-    ({ dev: 'red', family: 4, client: 'dhclient', pid: 4242, defaultRoute: false, alive: true, ...over });
+    ({ dev: 'red', family: 4, client: 'dhclient', pid: 4242, defaultRoute: false, table: RED_TABLE, alive: true, ...over });
   const dhcp = { red: { nic: 'eth1', custom: OVS, bootproto: 'dhcp' } };
   const k = kernel({ eth1: [true, 1500], red: [true, 1500] });
   const started = planLinks(desired(dhcp), k, new Map(), NO_RESTORE);
-  t.strictSame(started.dhcpStart.map((s) => [s.dev, s.family, s.blocking, s.defaultRoute]), [['red', 4, false, false]]);
+  t.strictSame(started.dhcpStart.map((s) => [s.dev, s.family, s.blocking, s.defaultRoute, s.table]), [['red', 4, false, false, RED_TABLE]],
+    'off the default route: the lease\'s routers go into red\'s table');
   t.strictSame(started.dhcpStop, []);
   const kept = planLinks(desired(dhcp), k, new Map([['red-4', run({})]]), NO_RESTORE);
   t.strictSame([kept.dhcpStart, kept.dhcpStop], [[], []], 'a live client for the same role is kept');
   const dead = planLinks(desired(dhcp), k, new Map([['red-4', run({ alive: false })]]), NO_RESTORE);
   t.strictSame([dead.dhcpStop.length, dead.dhcpStart.length], [1, 1], 'a dead one is cleaned up and started again');
   const role = planLinks(desired({ red: { ...dhcp.red, defaultRoute: true } }), k, new Map([['red-4', run({})]]), NO_RESTORE);
-  t.strictSame([role.dhcpStop.length, role.dhcpStart[0]?.defaultRoute], [1, true], 'the default route role changed');
+  t.strictSame([role.dhcpStop.length, role.dhcpStart[0]?.defaultRoute, role.dhcpStart[0]?.table], [1, true, null],
+    'the default route role changed: routers into the main table, none into its own');
+  const older = planLinks(desired(dhcp), k, new Map([['red-4', run({ table: null })]]), NO_RESTORE);
+  t.strictSame([older.dhcpStop.length, older.dhcpStart[0]?.table], [1, RED_TABLE], 'a client without the table is replaced by one with it');
   const gone = planLinks(desired({ red: RED_STATIC }), k, new Map([['red-4', run({}), ], ['blue-6', run({ dev: 'blue', family: 6 })]]), NO_RESTORE);
   t.strictSame(gone.dhcpStop.map((s) => `${s.run.dev}-${s.run.family}`), ['red-4', 'blue-6'], 'static again, network removed');
   const both = planLinks(desired({ red: { ...dhcp.red, dhcpv6: true, blockingdhcp: true } }), k, new Map(), NO_RESTORE);
-  t.strictSame(both.dhcpStart.map((s) => [s.family, s.blocking]), [[4, true], [6, false]], 'blockingdhcp is about DHCPv4');
-  for (const line of renderLinks(both)) t.match(line, /# network red: DHCPv[46]$/);
+  t.strictSame(both.dhcpStart.map((s) => [s.family, s.blocking, s.table]), [[4, true, RED_TABLE], [6, false, null]],
+    'blockingdhcp and tables are about DHCPv4');
+  t.match(renderLinks(both), [/# network red: DHCPv4, the lease's routers into its table 42402108$/, /# network red: DHCPv6$/]);
+});
+
+t.test('DHCP source routing: a running client\'s table and rules are its own; others\' go', async (t) => {
+  const run: DhcpRun = { dev: 'red', family: 4, client: 'dhclient', pid: 4242, defaultRoute: false, table: RED_TABLE, alive: true };
+  const dhcp = { red: { nic: 'eth1', custom: OVS, bootproto: 'dhcp' } };
+  // what red's client wrote for its lease 198.51.100.10/24 (RED_ROUTING's rules and routes)
+  const k = kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, undefined, RED_ROUTING);
+  k.links.get('red')!.dynamic = ['198.51.100.10/24'];
+  t.strictSame(args(planLinks(desired(dhcp), k, new Map([['red-4', run]]), NO_RESTORE).ip), [], 'the client runs on: left to it');
+  const deleted = [
+    'rule del priority 3200 from 198.51.100.0/24 table 42402108 protocol 211',
+    'rule del priority 3200 to 198.51.100.0/24 table 42402108 protocol 211',
+    'route del default via 198.51.100.1 dev red table 42402108 proto 211',
+    'route del 198.51.100.0/24 dev red table 42402108 proto 211',
+  ];
+  const restarted = planLinks(desired(dhcp), k, new Map([['red-4', { ...run, alive: false }]]), NO_RESTORE);
+  t.strictSame(args(restarted.ip), deleted, 'a client started anew: what the old one wrote goes first');
+  const toDefault = planLinks(desired({ red: { ...dhcp.red, defaultRoute: true } }), k, new Map([['red-4', run]]), NO_RESTORE);
+  t.strictSame(args(toDefault.ip), deleted, 'the default-route network: its routers go to the main table, its own table empties');
+  // from static (RED_ROUTING as the hook wrote it for RED_STATIC) to DHCP: no client yet
+  const k2 = kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, undefined, RED_ROUTING);
+  t.strictSame(args(planLinks(desired(dhcp), k2, new Map(), NO_RESTORE).ip), [...deleted, 'address del 198.51.100.10/24 dev red'],
+    'static to DHCP: table and rules go (before the address, which takes the routes with it), then the address; then the client starts');
 });
