@@ -94,7 +94,7 @@ export function planLinks(
     const uplinks = bridge.uplink.kind === 'nic' ? [bridge.uplink.name] : desired.bonds.get(bridge.uplink.name)!.nics;
     for (const nic of uplinks) up(nic, `uplink ${nic} of bridge ${bridge.name} up`);
   }
-  const routing = sourceRouting(desired, kernel, planDhcp(plan, desired, clients));
+  const routing = sourceRouting(desired, planDhcp(plan, desired, clients));
   removeSourceRoutes(ip, routing, kernel);
   const readdressed = new Set<string>();
   for (const net of desired.networks.values()) {
@@ -112,8 +112,8 @@ interface SourceRouting {
   routes: Map<string, { route: TableRoute; net: string }>;
   /** tables of DHCP networks whose client runs on: the client's, following its lease */
   clientTables: Set<number>;
-  /** who a table is for, for the log */
-  owner: (table: number) => string;
+  /** table -> network, for the log */
+  networkOf: Map<number, string>;
 }
 
 /**
@@ -122,23 +122,22 @@ interface SourceRouting {
  * whose client runs on are the client's (it follows the lease), those of a
  * client being replaced go, and its successor writes them anew.
  */
-function sourceRouting(desired: DesiredState, kernel: KernelState, keptClients: ReadonlySet<string>): SourceRouting {
-  const routing: SourceRouting = { rules: new Map(), routes: new Map(), clientTables: new Set(), owner: () => '' };
-  const byTable = new Map<number, string>();
+function sourceRouting(desired: DesiredState, keptClients: ReadonlySet<string>): SourceRouting {
+  const routing: SourceRouting = { rules: new Map(), routes: new Map(), clientTables: new Set(), networkOf: new Map() };
   for (const net of desired.networks.values()) {
-    byTable.set(tableOf(net.name), net.name);
+    routing.networkOf.set(tableOf(net.name), net.name);
     if (dhcpUsesTable(net) && keptClients.has(net.name)) routing.clientTables.add(tableOf(net.name));
     const source = staticSourceRoute(net);
     for (const rule of source?.rules ?? []) routing.rules.set(ruleKey(rule), { rule, net: net.name });
     for (const route of source?.routes ?? []) routing.routes.set(routeKey(route), { route, net: net.name });
   }
-  routing.owner = (table) => (byTable.has(table) ? `network ${byTable.get(table)}` : `table ${table}`);
   return routing;
 }
 
 /** Before the addresses change: removing an address may take the routes through its device with it. */
 function removeSourceRoutes(ip: (why: string, ...args: string[]) => void, routing: SourceRouting, kernel: KernelState): void {
-  const { rules, routes, clientTables, owner } = routing;
+  const { rules, routes, clientTables, networkOf } = routing;
+  const owner = (table: number): string => (networkOf.has(table) ? `network ${networkOf.get(table)}` : `table ${table}`);
   for (const rule of kernel.hookRules) {
     if (rules.has(ruleKey(rule)) || clientTables.has(rule.table)) continue;
     ip(`${owner(rule.table)}: rule ${rule.dir} ${rule.subnet} no longer wanted`, 'rule', 'del', ...ruleArgs(rule));
