@@ -135,7 +135,8 @@ export function leaseScript(table: number, systemScript: string | undefined): st
     'case "$reason" in',
     'BOUND|RENEW|REBIND|REBOOT)',
     '  flush',
-    '  subnet=$new_network_number/$new_subnet_mask',
+    // dhcpcd names the prefix length, dhclient only the mask (which ip takes as well)
+    '  subnet=$new_network_number/${new_subnet_cidr:-$new_subnet_mask}',
     `  ip route replace "$subnet" dev "$interface" table ${table} proto ${HOOK_PROTO}`,
     '  for router in $routers; do',
     `    ip route replace default via "$router" dev "$interface" table ${table} proto ${HOOK_PROTO}`,
@@ -144,7 +145,8 @@ export function leaseScript(table: number, systemScript: string | undefined): st
     `  ip rule add from "$subnet" ${ours}`,
     `  ip rule add to "$subnet" ${ours}`,
     '  ;;',
-    'EXPIRE|FAIL|RELEASE|STOP|NAK|EXPIRE6|RELEASE6|STOP6) flush ;;',
+    // the lease is gone (dhclient's and dhcpcd's names for it)
+    'EXPIRE|FAIL|RELEASE|STOP|NAK|STOPPED|DEPARTED) flush ;;',
     'esac',
     'exit $rc',
     '',
