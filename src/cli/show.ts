@@ -5,6 +5,7 @@
 import type { CapsAdditions } from '../vdsm/caps.js';
 import type { KernelState } from '../host/kernel.js';
 import type { OvsPort, OvsState } from '../ovs/state.js';
+import { RULE_PRIORITY, tableOf } from '../model/routing.js';
 
 export function renderOwned(ovs: OvsState, kernel: KernelState, caps: CapsAdditions): string[] {
   const lines: string[] = [];
@@ -16,7 +17,11 @@ export function renderOwned(ovs: OvsState, kernel: KernelState, caps: CapsAdditi
     const uplinkText = uplinks.map((p) => p.name).join(', ') || 'none';
     lines.push(`bridge ${bridge.name}: uplink ${uplinkText}, datapath ${bridge.datapathType}, STP ${bridge.stp ? 'on' : 'off'}`);
     for (const bond of uplinks.filter((p) => p.role === 'bond')) lines.push(`  ${renderBond(bond, caps)}`);
-    for (const net of onBridge.filter((p) => p.role === 'network')) lines.push(`  ${renderNetwork(net, kernel, caps)}`);
+    for (const net of onBridge.filter((p) => p.role === 'network')) {
+      lines.push(`  ${renderNetwork(net, kernel, caps)}`);
+      const table = renderTable(net.name, kernel);
+      if (table) lines.push(`    ${table}`);
+    }
   }
   return lines.length ? lines : ['no OVS bridges, bonds or networks of this hook'];
 }
@@ -53,6 +58,15 @@ function renderNetwork(port: OvsPort, kernel: KernelState, caps: CapsAdditions):
   const gateway = net.gateway ? `, gateway ${net.gateway}` : '';
   const route = net.ipv4defaultroute ? ', default route' : '';
   return `network ${port.name}: ${vlan} on ${net.southbound}, ${kind}, MTU ${net.mtu}, ${link.up ? 'up' : 'DOWN'}, ${addrs}${gateway}${route}`;
+}
+
+/** The network's own routing table and its rules, as the kernel has them (the hook's only). */
+function renderTable(network: string, kernel: KernelState): string | undefined {
+  const table = tableOf(network);
+  const routes = kernel.hookRoutes.filter((r) => r.table === table).map((r) => (r.gateway ? `${r.dst} via ${r.gateway}` : r.dst));
+  const rules = kernel.hookRules.filter((r) => r.table === table).map((r) => `${r.dir} ${r.subnet}`);
+  if (!routes.length && !rules.length) return undefined;
+  return `table ${table}: ${routes.join(', ') || 'no routes'}; rules (priority ${RULE_PRIORITY}) ${rules.join(', ') || 'none'}`;
 }
 
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDesired, ovsNics, type DesiredState, type HostFacts, type Leftover } from '../model/desired.js';
+import { buildDesired, ovsNics, uplinkMacs, type DesiredState, type HostFacts, type Leftover } from '../model/desired.js';
 import { OvsError } from '../runtime/errors.js';
 import { checkpoint } from '../runtime/fault.js';
 import { applyFileChanges } from '../host/files.js';
@@ -20,7 +20,7 @@ import {
   applyLinks, leftoverCommands, linkPlanSize, nicAddressesToFlush, nicsDown, NO_RESTORE, planLinks, removeLeftovers, renderLeftovers, renderLinks,
   type LinkPlan, type LinkRestore,
 } from '../host/links.js';
-import { ifcfgChanges, readIfcfgDir, renderIfcfg } from '../host/ifcfg.js';
+import { ifcfgChanges, ifcfgSet, readIfcfgDir, renderIfcfg, renderRouteFiles } from '../host/ifcfg.js';
 import { planResolvConf, type ResolvPlan } from '../host/resolv.js';
 import type { SnapshotInput } from './snapshot.js';
 import { originalMtu, planTransaction, type TransactionPlan } from '../ovs/planner.js';
@@ -83,7 +83,7 @@ export interface Plan {
   broughtUp: string[];
   restore: LinkRestore;
   entries: EntryWrites;
-  /** the ifcfg files of the desired state; foreign: devices whose ifcfg file is not the hook's (left alone) */
+  /** the ifcfg files (ifcfg-, route-, rule-) of the desired state; foreign: those of its files there that are not the hook's (left alone) */
   ifcfg: EntryWrites & { foreign: string[] };
   resolv: ResolvPlan;
 }
@@ -98,15 +98,15 @@ export function makePlan(
   const { running, ovs, kernel } = observed;
   const { desired, changes, leftovers } = buildDesired(running, request, hostFacts(observed));
   readIpv6Confs(kernel, desired.networks.values());
-  const mtus = kernelMtus(kernel);
-  const transaction = planTransaction(desired, ovs, mtus, datapathType);
+  const transaction = planTransaction(desired, ovs, kernel.links, datapathType);
   const restore = { ...earlier, mtu: transaction.restoreMtu };
   const origMtu = new Map<string, number>();
   for (const nic of ovsNics(desired)) {
-    const mtu = originalMtu(ovs, mtus, nic);
+    const mtu = originalMtu(ovs, kernel.links, nic);
     if (mtu !== undefined) origMtu.set(nic, mtu);
   }
-  const ifcfg = renderIfcfg({ desired, datapathType, origMtu });
+  const uplinkMac = uplinkMacs(desired, (dev) => kernel.links.get(dev)?.mac);
+  const ifcfg = renderIfcfg({ desired, datapathType, origMtu, uplinkMac });
   return {
     observed,
     desired,
@@ -118,7 +118,7 @@ export function makePlan(
     broughtUp: nicsDown(desired, kernel),
     restore,
     entries: entryWrites(paths, running, changes),
-    ifcfg: ifcfgChanges(paths.ifcfgDir, ifcfg, readIfcfgDir(paths.ifcfgDir)),
+    ifcfg: ifcfgChanges(paths.ifcfgDir, ifcfgSet(ifcfg, renderRouteFiles(desired)), readIfcfgDir(paths.ifcfgDir)),
     resolv: planResolvConf(paths.resolvConf, desired),
   };
 }
@@ -178,7 +178,7 @@ export async function applyPlan(ctx: HookContext, vsctl: Vsctl, plan: Plan): Pro
   }
   await ifcfgWritten;
   if (plan.ifcfg.labels.length) log.info(`ifcfg files (${bootPersistence(paths)}): ${plan.ifcfg.labels.join(', ')}`);
-  for (const dev of plan.ifcfg.foreign) log.warn(foreignIfcfgLine(dev));
+  for (const file of plan.ifcfg.foreign) log.warn(foreignIfcfgLine(file));
   if (plan.resolv.skipped) log.warn(plan.resolv.skipped);
   if (plan.resolv.write) {
     await applyFileChanges([plan.resolv.write]);
@@ -199,7 +199,7 @@ async function applyOvsAndLinks({ paths, config, log }: HookContext, vsctl: Vsct
     await removeLeftovers(plan.leftovers, config.timeout);
   }
   const replan = (ovs: OvsState): Command[] =>
-    planTransaction(plan.desired, ovs, kernelMtus(plan.observed.kernel), config.datapathType).commands;
+    planTransaction(plan.desired, ovs, plan.observed.kernel.links, config.datapathType).commands;
   if (commands.length === 0) {
     log.info('OVS: no changes');
   } else {
@@ -253,12 +253,9 @@ function keepsKernelDevices({ args: [verb, table, ...rest] }: Command): boolean 
 
 const rebuiltNames = (leftovers: Leftover[]): Set<string> => new Set(leftovers.filter((l) => l.rebuilt).map((l) => l.name));
 
-function kernelMtus(kernel: KernelState): Map<string, number> {
-  return new Map([...kernel.links.values()].map((l) => [l.name, l.mtu]));
-}
-
-function foreignIfcfgLine(dev: string): string {
-  return `ifcfg-${dev} was not written by the hook: left as it is (at boot it configures ${dev} as it says, OVS keeps the port)`;
+function foreignIfcfgLine(file: string): string {
+  const dev = file.slice(file.indexOf('-') + 1);
+  return `${file} was not written by the hook: left as it is (at boot it configures ${dev} as it says, OVS keeps the port)`;
 }
 
 /** Which mechanism brings the networks back at boot, for the log and 'vdsm-ovs show'. */

@@ -1,12 +1,14 @@
 /**
- * The kernel's view of links, addresses and default routes: one `ip -j -batch`
- * call; and the per-device IPv6 sysctls of the devices asked for.
+ * The kernel's view of links, addresses, default routes, and the routing
+ * rules and table routes the hook made: one `ip -j -batch` call; and the
+ * per-device IPv6 sysctls of the devices asked for.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DumpInterrupted, HostError } from '../runtime/errors.js';
 import { firstLine, run } from '../runtime/exec.js';
 import { wantsIpv6, type NetworkDef } from '../model/definitions.js';
+import { HOOK_PROTO, RULE_PRIORITY, type RoutingRule, type TableRoute } from '../model/routing.js';
 
 export interface KernelLink {
   name: string;
@@ -54,10 +56,15 @@ export interface KernelState {
   gateways6: Map<string, string>;
   /** the IPv6 sysctls of the devices readKernelState was asked about (those that exist) */
   ipv6conf: Map<string, Ipv6Conf>;
+  /** the IPv4 rules the hook made (its protocol number, VDSM's priority) */
+  hookRules: RoutingRule[];
+  /** the IPv4 routes the hook made, in whichever table (its protocol number) */
+  hookRoutes: TableRoute[];
 }
 
-// `ip -batch` takes no per-line -6: "table all" lists the default routes of both families
-const COMMANDS = 'addr show\nroute show default table all\n';
+// `ip -batch` takes no per-line -6: "table all" lists the routes of both families; rules are IPv4 only
+// without -6; `rule show` takes no protocol filter, so the hook's are picked out here
+const COMMANDS = `addr show\nroute show default table all\nrule show\nroute show table all proto ${HOOK_PROTO}\n`;
 
 /** How host commands are run: exec.ts's run, or a stand-in in the unit tests. */
 export type Runner = typeof run;
@@ -168,7 +175,18 @@ interface IpAddrJson {
   };
 }
 
+interface IpRuleJson {
+  priority?: number;
+  src?: string;
+  srclen?: number;
+  dst?: string;
+  dstlen?: number;
+  table?: string;
+  protocol?: string;
+}
+
 interface IpRouteJson {
+  dst?: string;
   dev?: string;
   gateway?: string;
   table?: string;
@@ -177,7 +195,7 @@ interface IpRouteJson {
 }
 
 export function parseKernelState(text: string): KernelState {
-  const [addrs = [], routes = []] = text
+  const [addrs = [], routes = [], rules = [], hookRoutes = []] = text
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as unknown[]);
@@ -200,7 +218,11 @@ export function parseKernelState(text: string): KernelState {
       ...linkKind(l),
     });
   }
-  const state: KernelState = { links, gateways: new Map(), gateways6: new Map(), ipv6conf: new Map() };
+  const state: KernelState = {
+    links, gateways: new Map(), gateways6: new Map(), ipv6conf: new Map(),
+    hookRules: (rules as IpRuleJson[]).flatMap(hookRule),
+    hookRoutes: (hookRoutes as IpRouteJson[]).flatMap(hookRoute),
+  };
   // without "table", a route is in the main table; main-table routes come first so they win
   const isMain = (r: IpRouteJson): boolean => r.table === undefined || r.table === 'main';
   const all = (routes as IpRouteJson[]).filter((r) => r.dev).sort((a, b) => Number(isMain(b)) - Number(isMain(a)));
@@ -222,6 +244,26 @@ function linkKind({ linkinfo }: IpAddrJson): Pick<KernelLink, 'kind' | 'persiste
   // an iproute2 too old to print the tun details says neither mode nor persistence: not taken for a tap
   const data = linkinfo?.info_data ?? {};
   return { kind: data.type === 'tap' ? 'tap' : 'tun', persistent: data.persist === true };
+}
+
+/** A rule of the hook's: its protocol, VDSM's priority, a numbered table, from or to one subnet. */
+function hookRule(r: IpRuleJson): RoutingRule[] {
+  const table = Number(r.table);
+  if (r.protocol !== String(HOOK_PROTO) || r.priority !== RULE_PRIORITY || !Number.isInteger(table)) return [];
+  const from = r.src !== undefined && r.src !== 'all' ? `${r.src}/${r.srclen ?? 32}` : undefined;
+  const to = r.dst !== undefined ? `${r.dst}/${r.dstlen ?? 32}` : undefined;
+  if (from && !to) return [{ dir: 'from', subnet: from, table }];
+  if (to && !from) return [{ dir: 'to', subnet: to, table }];
+  return [];
+}
+
+/** An IPv4 route listed by the hook's protocol (the listing leaves the protocol out). */
+function hookRoute(r: IpRouteJson): TableRoute[] {
+  const table = Number(r.table);
+  if (!r.dst || !r.dev || r.dst.includes(':') || (r.gateway ?? '').includes(':') || !Number.isInteger(table)) return [];
+  // a host route is listed without its /32
+  const dst = r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/32`;
+  return [r.gateway ? { dst, gateway: r.gateway, dev: r.dev, table } : { dst, dev: r.dev, table }];
 }
 
 function routeOf(r: IpRouteJson): DefaultRoute {

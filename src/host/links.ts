@@ -1,8 +1,9 @@
 /**
  * Kernel side after the OVS transaction, planned purely from desired vs
  * kernel state: IPv6 sysctls, links up, addresses (static IPv4/IPv6, NIC
- * addresses flushed when OVS takes the NIC), default routes, the MTU uplinks
- * had before OVS took them, and the DHCP clients of DHCP networks.
+ * addresses flushed when OVS takes the NIC), default routes, each network's
+ * own routing table and rules (model/routing.ts), the MTU uplinks had before
+ * OVS took them, and the DHCP clients of DHCP networks.
  * Applied as: stop clients, sysctls, ONE `ip -batch`, start clients.
  */
 import { writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { firstLine, run } from '../runtime/exec.js';
 import { dhcpKey, startDhcp, stopDhcp, type DhcpClients, type DhcpFamily, type DhcpRun, type DhcpSettings, type DhcpStartRequest } from './dhcp.js';
 import { ipv6SysctlPath, type KernelState } from './kernel.js';
 import { wantsIpv6, type NetworkDef } from '../model/definitions.js';
+import { dhcpUsesTable, routeArgs, ruleArgs, staticSourceRoute, tableOf, type RoutingRule, type TableRoute } from '../model/routing.js';
 import type { HostPaths } from './paths.js';
 import type { MtuRestore } from '../ovs/planner.js';
 import type { Command } from '../ovs/vsctl.js';
@@ -94,15 +96,86 @@ export function planLinks(
     const uplinks = bridge.uplink.kind === 'nic' ? [bridge.uplink.name] : desired.bonds.get(bridge.uplink.name)!.nics;
     for (const nic of uplinks) up(nic, `uplink ${nic} of bridge ${bridge.name} up`);
   }
+  const routing = sourceRouting(desired, planDhcp(plan, desired, clients, rebuilt));
+  removeSourceRoutes(ip, routing, kernel);
+  const readdressed = new Set<string>();
   for (const net of desired.networks.values()) {
     planIpv6Sysctls(plan, net, kernel);
     up(net.name, `network ${net.name} up`);
-    planAddresses(ip, net, kernel);
+    if (planAddresses(ip, net, kernel)) readdressed.add(net.name);
     planDefaultRoutes(ip, net, kernel);
   }
-  planDhcp(plan, desired, clients, rebuilt);
+  addSourceRoutes(ip, routing, kernel, readdressed);
   return plan;
 }
+
+interface SourceRouting {
+  rules: Map<string, { rule: RoutingRule; net: string }>;
+  routes: Map<string, { route: TableRoute; net: string }>;
+  /** tables of DHCP networks whose client runs on: the client's, following its lease */
+  clientTables: Set<number>;
+  /** table -> network, for the log */
+  networkOf: Map<number, string>;
+}
+
+/**
+ * Each network's table and rules. Only the hook's own rules and routes are
+ * ever deleted (its protocol number marks them); those of a DHCP network
+ * whose client runs on are the client's (it follows the lease), those of a
+ * client being replaced go, and its successor writes them anew.
+ */
+function sourceRouting(desired: DesiredState, keptClients: ReadonlySet<string>): SourceRouting {
+  const routing: SourceRouting = { rules: new Map(), routes: new Map(), clientTables: new Set(), networkOf: new Map() };
+  for (const net of desired.networks.values()) {
+    routing.networkOf.set(tableOf(net.name), net.name);
+    if (dhcpUsesTable(net) && keptClients.has(net.name)) routing.clientTables.add(tableOf(net.name));
+    const source = staticSourceRoute(net);
+    for (const rule of source?.rules ?? []) routing.rules.set(ruleKey(rule), { rule, net: net.name });
+    for (const route of source?.routes ?? []) routing.routes.set(routeKey(route), { route, net: net.name });
+  }
+  return routing;
+}
+
+/** Before the addresses change: removing an address may take the routes through its device with it. */
+function removeSourceRoutes(ip: (why: string, ...args: string[]) => void, routing: SourceRouting, kernel: KernelState): void {
+  const { rules, routes, clientTables, networkOf } = routing;
+  const owner = (table: number): string => (networkOf.has(table) ? `network ${networkOf.get(table)}` : `table ${table}`);
+  for (const rule of kernel.hookRules) {
+    if (rules.has(ruleKey(rule)) || clientTables.has(rule.table)) continue;
+    ip(`${owner(rule.table)}: rule ${rule.dir} ${rule.subnet} no longer wanted`, 'rule', 'del', ...ruleArgs(rule));
+  }
+  for (const route of kernel.hookRoutes) {
+    if (routes.has(routeKey(route)) || clientTables.has(route.table)) continue;
+    ip(`${owner(route.table)}: route ${route.dst} in table ${route.table} no longer wanted`, 'route', 'del', ...routeArgs(route));
+  }
+}
+
+/**
+ * After the addresses (a gateway must be reachable). A device that lost its
+ * last IPv4 address lost every route through it too: on a network whose
+ * addresses change, its routes are replaced whether seen or not.
+ */
+function addSourceRoutes(
+  ip: (why: string, ...args: string[]) => void,
+  { rules, routes }: SourceRouting,
+  kernel: KernelState,
+  readdressed: ReadonlySet<string>,
+): void {
+  const seenRoutes = new Map(kernel.hookRoutes.map((r) => [routeKey(r), r]));
+  for (const { route, net } of routes.values()) {
+    const seen = seenRoutes.get(routeKey(route));
+    if (seen && seen.gateway === route.gateway && seen.dev === route.dev && !readdressed.has(net)) continue;
+    const what = route.gateway ? `default route via ${route.gateway}` : `subnet ${route.dst}`;
+    ip(`network ${net}: ${what} in its table ${route.table}`, 'route', 'replace', ...routeArgs(route));
+  }
+  const seenRules = new Set(kernel.hookRules.map(ruleKey));
+  for (const [key, { rule, net }] of rules) {
+    if (!seenRules.has(key)) ip(`network ${net}: traffic ${rule.dir} ${rule.subnet} looks up its table ${rule.table}`, 'rule', 'add', ...ruleArgs(rule));
+  }
+}
+
+const ruleKey = (r: RoutingRule): string => `${r.dir} ${r.subnet} ${r.table}`;
+const routeKey = (r: TableRoute): string => `${r.dst} ${r.table}`;
 
 /** IPv6 stays on only where the network asks for it, as VDSM does; RAs are accepted only for autoconf/DHCPv6. */
 function planIpv6Sysctls(plan: LinkPlan, net: NetworkDef, kernel: KernelState): void {
@@ -121,14 +194,16 @@ function planIpv6Sysctls(plan: LinkPlan, net: NetworkDef, kernel: KernelState): 
 
 /**
  * Static addresses are the hook's; a DHCP or autoconf network keeps what its
- * client leased or the kernel learnt (addresses with a lifetime).
+ * client leased or the kernel learnt (addresses with a lifetime). True when it removes an IPv4 address.
  */
-function planAddresses(ip: (why: string, ...args: string[]) => void, net: NetworkDef, kernel: KernelState): void {
+function planAddresses(ip: (why: string, ...args: string[]) => void, net: NetworkDef, kernel: KernelState): boolean {
   const link = kernel.links.get(net.name);
   const dynamic = new Set(link?.dynamic ?? []);
+  let removed = false;
   const family = (have: string[], want: string[], keepDynamic: boolean): void => {
     for (const addr of have.filter((a) => !want.includes(a) && !(keepDynamic && dynamic.has(a)))) {
       ip(`network ${net.name}: address ${addr} removed`, 'address', 'del', addr, 'dev', net.name);
+      removed ||= !addr.includes(':');
     }
     for (const addr of want.filter((a) => !have.includes(a))) {
       ip(`network ${net.name}: address ${addr}`, 'address', 'add', addr, 'dev', net.name);
@@ -137,6 +212,7 @@ function planAddresses(ip: (why: string, ...args: string[]) => void, net: Networ
   family(link?.ipv4 ?? [], net.ipv4 ? [`${net.ipv4.address}/${net.ipv4.prefix}`] : [], net.dhcpv4);
   // with IPv6 off the kernel drops every IPv6 address itself
   if (wantsIpv6(net)) family(link?.ipv6 ?? [], net.ipv6 ? [`${net.ipv6.address}/${net.ipv6.prefix}`] : [], net.ipv6autoconf || net.dhcpv6);
+  return removed;
 }
 
 /** `ip -batch` has no per-line -6: the prefix (0.0.0.0/0, ::/0) names the family. */
@@ -163,35 +239,41 @@ function planDefaultRoutes(ip: (why: string, ...args: string[]) => void, net: Ne
 
 /**
  * One client per DHCP network and family; restarted when it died, its
- * default-route role changed, or its device was rebuilt (a client stays bound
- * to the device it started on, which is gone).
+ * default-route role changed, the lease's routers moved between tables, or
+ * its device was rebuilt (a client stays bound to the device it started on,
+ * which is gone). Returns the networks whose DHCPv4 client runs on.
  */
-function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients, rebuilt: ReadonlySet<string>): void {
+function planDhcp(plan: LinkPlan, desired: DesiredState, clients: DhcpClients, rebuilt: ReadonlySet<string>): Set<string> {
+  const kept = new Set<string>();
   const wanted = new Map<string, DhcpStart>();
   for (const net of desired.networks.values()) {
     const families: [DhcpFamily, boolean][] = [[4, net.dhcpv4], [6, net.dhcpv6]];
     for (const [family, on] of families) {
       if (!on) continue;
+      const table = family === 4 && dhcpUsesTable(net) ? tableOf(net.name) : null;
       wanted.set(dhcpKey(net.name, family), {
-        dev: net.name, family, blocking: family === 4 && net.blockingDhcp, defaultRoute: net.defaultRoute,
-        why: `network ${net.name}: DHCPv${family}`,
+        dev: net.name, family, blocking: family === 4 && net.blockingDhcp, defaultRoute: net.defaultRoute, table,
+        why: `network ${net.name}: DHCPv${family}${table === null ? '' : `, the lease's routers into its table ${table}`}`,
       });
     }
   }
   for (const [key, run] of clients) {
     const want = wanted.get(key);
-    if (want && run.alive && run.defaultRoute === want.defaultRoute && !rebuilt.has(run.dev)) {
+    if (want && run.alive && run.defaultRoute === want.defaultRoute && run.table === want.table && !rebuilt.has(run.dev)) {
       wanted.delete(key);
+      if (run.family === 4) kept.add(run.dev);
       continue;
     }
     const why = !want
       ? `network ${run.dev}: no DHCPv${run.family} any more`
       : !run.alive ? `network ${run.dev}: its DHCPv${run.family} client (pid ${run.pid}) is gone`
         : rebuilt.has(run.dev) ? `network ${run.dev}: its device was rebuilt, the DHCPv${run.family} client served the old one`
-        : `network ${run.dev}: default route ${want.defaultRoute ? 'now' : 'no longer'} taken from DHCPv${run.family}`;
+        : run.defaultRoute !== want.defaultRoute ? `network ${run.dev}: default route ${want.defaultRoute ? 'now' : 'no longer'} taken from DHCPv${run.family}`
+          : `network ${run.dev}: the lease's routers ${want.table === null ? 'no longer' : 'now'} go into its own table`;
     plan.dhcpStop.push({ run, why });
   }
   plan.dhcpStart.push(...wanted.values());
+  return kept;
 }
 
 export function linkPlanSize(plan: LinkPlan): number {

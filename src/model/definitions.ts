@@ -8,6 +8,7 @@ import { checkIfaceName } from './names.js';
 import { checkIPv4, netmaskToPrefix } from './ipv4.js';
 import { checkIPv6, checkIPv6Cidr } from './ipv6.js';
 import { ovsBondSettings, parseBondOptions, type OvsBondSettings } from './bond-options.js';
+import { checkMac } from './mac.js';
 import { isRecord, isUnset, toBool, toInt, toStr } from './values.js';
 
 export type Attrs = Record<string, unknown>;
@@ -62,6 +63,8 @@ export interface NetworkDef {
 export interface BondDef extends OvsBondSettings {
   name: string;
   nics: string[];
+  /** the MAC its networks' devices take (hwaddr), instead of its primary's or first slave's */
+  hwaddr?: string;
   attrs: Attrs;
 }
 
@@ -240,7 +243,6 @@ export function parseBond(name: string, attrs: Attrs): BondDef {
       throw new InvalidRequest(s, `${key}: unknown attribute`);
     }
   }
-  if (!isUnset(attrs['hwaddr'])) throw new InvalidRequest(s, 'hwaddr: is not supported on OVS bonds yet');
   const nicsValue = attrs['nics'];
   if (!Array.isArray(nicsValue)) throw new InvalidRequest(s, `nics: ${JSON.stringify(nicsValue)} is not a list`);
   const nics = nicsValue.map((n, i) => checkIfaceName(s, `nics[${i}]`, toStr(s, `nics[${i}]`, n)));
@@ -249,5 +251,7 @@ export function parseBond(name: string, attrs: Attrs): BondDef {
   if (dup) throw new InvalidRequest(s, `nics: ${dup} is listed twice`);
 
   const options = parseBondOptions(s, isUnset(attrs['options']) ? '' : toStr(s, 'options', attrs['options']));
-  return Object.assign({ name, nics, attrs }, ovsBondSettings(s, options, nics));
+  const bond: BondDef = Object.assign({ name, nics, attrs }, ovsBondSettings(s, options, nics));
+  if (!isUnset(attrs['hwaddr'])) bond.hwaddr = checkMac(s, 'hwaddr', toStr(s, 'hwaddr', attrs['hwaddr']));
+  return bond;
 }

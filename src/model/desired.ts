@@ -68,6 +68,20 @@ export function uplinkMtus(desired: DesiredState): (uplink: string) => number {
   return (uplink) => mtus.get(uplink) ?? DEFAULT_MTU;
 }
 
+/**
+ * The MAC every network device on an uplink takes, as VDSM gives it: the
+ * NIC's own; for a bond its hwaddr, else its primary's, else its first slave's (an OVS bond has
+ * no device, and no MAC, of its own). From the kernel's current MACs: OVS
+ * never changes a port's MAC, so they stay the NICs' own while OVS holds them.
+ */
+export function uplinkMacs(desired: DesiredState, kernelMac: (dev: string) => string | undefined): (uplink: string) => string | undefined {
+  return (uplink) => {
+    const bond = desired.bonds.get(uplink);
+    if (!bond) return kernelMac(uplink);
+    return bond.hwaddr ?? kernelMac(bond.config['bond-primary'] ?? bond.nics[0]!);
+  };
+}
+
 export function defaultBridgeName(uplink: string): string {
   const name = `ovsbr-${uplink}`;
   if (name.length <= 15) return name;

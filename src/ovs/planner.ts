@@ -4,7 +4,7 @@
  * names objects the hook owns; removals come first so that a device can
  * move (NIC -> bond, bridge -> bridge) within the same transaction.
  */
-import { ovsNics, uplinkMtus, type DesiredState } from '../model/desired.js';
+import { ovsNics, uplinkMacs, uplinkMtus, type DesiredState } from '../model/desired.js';
 import type { BondDef, NetworkDef, Uplink } from '../model/definitions.js';
 import { ORIG_MTU_KEY, OWNER_KEY, type OvsPort, type OvsState, type Role } from './state.js';
 import type { Command } from './vsctl.js';
@@ -13,6 +13,12 @@ import { bondPortEdits, bondPortSettings } from './bond-port.js';
 export interface MtuRestore {
   dev: string;
   mtu: number;
+}
+
+/** A kernel link as the planner needs it: the MTU a NIC had before OVS took it, and its MAC. */
+export interface KernelDevice {
+  mtu: number;
+  mac: string;
 }
 
 export interface TransactionPlan {
@@ -24,14 +30,17 @@ export interface TransactionPlan {
 const mark = (role: Role): string => `external_ids:${OWNER_KEY}=${role}`;
 
 /** The MTU a NIC had before OVS took it: as recorded on its row, else the kernel's now (it is about to be taken). */
-export function originalMtu(observed: OvsState, kernelMtu: ReadonlyMap<string, number>, dev: string): number | undefined {
-  return observed.interfaces.get(dev)?.origMtu ?? kernelMtu.get(dev);
+export function originalMtu(observed: OvsState, kernel: ReadonlyMap<string, KernelDevice>, dev: string): number | undefined {
+  return observed.interfaces.get(dev)?.origMtu ?? kernel.get(dev)?.mtu;
 }
+
+/** The Interface mac column as ovs-vsctl takes it: a quoted string (its documented spelling). */
+export const macColumn = (mac: string): string => `mac="${mac}"`;
 
 export function planTransaction(
   desired: DesiredState,
   observed: OvsState,
-  kernelMtu: ReadonlyMap<string, number>,
+  kernel: ReadonlyMap<string, KernelDevice>,
   datapathType: string,
 ): TransactionPlan {
   const commands: Command[] = [];
@@ -81,7 +90,7 @@ export function planTransaction(
   // 2. bridges and their uplinks
   const mtuOf = uplinkMtus(desired);
   const origMtu = (dev: string): string[] => {
-    const orig = originalMtu(observed, kernelMtu, dev);
+    const orig = originalMtu(observed, kernel, dev);
     return orig === undefined ? [] : [`external_ids:${ORIG_MTU_KEY}=${orig}`];
   };
   const uplinkIface = (dev: string, role: Role, mtu: number): string[] =>
@@ -151,15 +160,20 @@ export function planTransaction(
     }
   }
 
-  // 3. networks: a fake bridge per network, tagged with its VLAN (0 = untagged)
+  // 3. networks: a fake bridge per network, tagged with its VLAN (0 = untagged), with its uplink's
+  // MAC (set in OVS: ovs-vswitchd would put back a MAC set with ip link), so that a DHCP server
+  // hands the network the lease its NIC had
+  const macOf = uplinkMacs(desired, (dev) => kernel.get(dev)?.mac);
   for (const net of desired.networks.values()) {
     const bridge = bridgeOf(net);
+    const mac = macOf(net.uplink.name);
+    const macArgs = mac ? [macColumn(mac)] : [];
     if (!keptNets.has(net.name)) {
       const where = net.vlan === 0 ? 'untagged' : `VLAN ${net.vlan}`;
-      add(`network ${net.name} added on ${net.uplink.name}, ${where}`,
+      add(`network ${net.name} added on ${net.uplink.name}, ${where}${mac ? `, MAC ${mac} of its uplink` : ''}`,
         ['add-br', net.name, bridge, String(net.vlan)],
         ['set', 'Port', net.name, mark('network')],
-        ['set', 'Interface', net.name, mark('network'), `mtu_request=${net.mtu}`]);
+        ['set', 'Interface', net.name, mark('network'), `mtu_request=${net.mtu}`, ...macArgs]);
       continue;
     }
     const seen = observed.ports.get(net.name)!;
@@ -167,6 +181,9 @@ export function planTransaction(
       add(`network ${net.name}: VLAN ${seen.tag ?? 0} -> ${net.vlan}`, ['set', 'Port', net.name, `tag=${net.vlan}`]);
     }
     fixMtu(net.name, net.mtu, `network ${net.name}: MTU ${net.mtu}`);
+    if (mac && observed.interfaces.get(net.name)?.mac !== mac) {
+      add(`network ${net.name}: MAC ${mac} of its uplink ${net.uplink.name}`, ['set', 'Interface', net.name, macColumn(mac)]);
+    }
   }
 
   // 4. uplinks that leave OVS altogether get their own MTU back

@@ -43,6 +43,8 @@ export interface OvsInterface {
   role?: Role;
   type: string;
   mtuRequest: number | null;
+  /** the MAC set through OVS (Interface mac), if any */
+  mac: string | null;
   origMtu?: number;
 }
 
@@ -57,7 +59,7 @@ export const OVS_TABLES: readonly TableRead[] = [
   { table: 'Bridge', columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'external_ids'] },
   { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp',
     'bond_updelay', 'bond_downdelay', 'other_config', 'external_ids'] },
-  { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'external_ids'] },
+  { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'mac', 'external_ids'] },
 ];
 
 /** That read as `ovsdb-client` arguments, for those who read through it (the vdsm user, through sudo). */
@@ -117,6 +119,7 @@ export function parseOvsState(tables: Row[][]): OvsState {
       name: String(r['name']),
       type: String(r['type']),
       mtuRequest: typeof mtu === 'number' ? mtu : null,
+      mac: optString(r['mac']),
     });
     const orig = Number(ids[ORIG_MTU_KEY]);
     if (Number.isInteger(orig) && orig > 0) i.origMtu = orig;

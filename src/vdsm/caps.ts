@@ -96,12 +96,15 @@ const NO_IP: IpInfo = {
 export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
   const add: CapsAdditions = { networks: {}, bridges: {}, vlans: {}, bondings: {}, nics: {} };
   const bondIp = new Map<string, IpInfo>();
+  /** the MAC a bond's network devices have: the bond's own, as the Engine sees a Linux bond's */
+  const bondMac = new Map<string, string>();
   const taps = vmTaps(view.ovs);
   // Object.assign, not object spread: V8 copies spread objects by a slow path, tens of ms per 1000 networks
   for (const net of owned.networks) {
     const link = view.kernel.links.get(net.name);
     if (!link) continue;
     const southbound = net.vlan ? `${net.uplink.name}.${net.vlan}` : net.uplink.name;
+    if (net.uplink.kind === 'bond' && !bondMac.has(net.uplink.name)) bondMac.set(net.uplink.name, link.mac);
     const ip = ipInfo(link, view.kernel, net);
     const mtu = String(link.mtu);
     const common = Object.assign({ mtu, bridged: net.bridged, switch: switchOf(net.attrs), southbound }, ip);
@@ -124,7 +127,7 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
     }
   }
   for (const { def, opts } of owned.bonds) {
-    const entry = bondCaps(def, opts, view, bondIp.get(def.name) ?? NO_IP);
+    const entry = bondCaps(def, opts, view, bondIp.get(def.name) ?? NO_IP, bondMac.get(def.name));
     if (entry) add.bondings[def.name] = entry;
   }
   return add;
@@ -145,7 +148,7 @@ export function mergeCaps(caps: Record<string, unknown>, add: CapsAdditions): Re
   return out;
 }
 
-function bondCaps(def: BondDef, opts: Record<string, string>, view: HostView, ip: IpInfo): BondCaps | undefined {
+function bondCaps(def: BondDef, opts: Record<string, string>, view: HostView, ip: IpInfo, mac: string | undefined): BondCaps | undefined {
   const { kernel, ovs } = view;
   const port = ovs?.ports.get(def.name);
   // without an answer from OVS, the running config and the kernel are all there is to go by
@@ -156,8 +159,9 @@ function bondCaps(def: BondDef, opts: Record<string, string>, view: HostView, ip
   return {
     ...ip,
     mtu: String(Math.max(0, ...links.map((l) => l.mtu))),
-    // an OVS bond has no device of its own: its first slave's MAC, as a Linux bond takes it
-    hwaddr: links[0]?.mac ?? '',
+    // an OVS bond has no device of its own: the MAC its networks' devices have (its hwaddr or its first
+    // slave's, see uplinkMacs); without a network, its hwaddr or first slave's, as a Linux bond takes it
+    hwaddr: mac ?? def.hwaddr ?? kernel.links.get(def.nics[0]!)?.mac ?? '',
     slaves,
     active_slave: slaves.includes(active) ? active : '',
     opts,

@@ -71,7 +71,7 @@ t.test('show lists bridges, bonds and networks; restore repairs drift', async (t
   await sb.hostOvs.vsctl('del-br', 'blue');
   const drift = lines((await sb.runCli(['show'])).stdout);
   t.ok(drift.includes("drift from the running config ('vdsm-ovs restore' would do):"), 'drift reported');
-  t.ok(drift.some((l) => /^ {2}ovs-vsctl add-br blue ovsbr-bond0 10 +# network blue added on bond0, VLAN 10$/.test(l)),
+  t.ok(drift.some((l) => /^ {2}ovs-vsctl add-br blue ovsbr-bond0 10 +# network blue added on bond0, VLAN 10, MAC [0-9a-f:]{17} of its uplink$/.test(l)),
     'with the commands that repair it');
   t.notOk(await sb.ping(sb.host, '10.10.0.2', { timeoutS: 2 }), 'the deletion cut blue');
 

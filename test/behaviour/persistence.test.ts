@@ -42,7 +42,7 @@ t.test('every bridge, uplink, bond, slave and network gets an ifcfg file; all go
 
   const files = readdirSync(dir).sort();
   t.strictSame(files, ['ifcfg-blue', 'ifcfg-bond0', 'ifcfg-eth1', 'ifcfg-eth2', 'ifcfg-eth3', 'ifcfg-ovsbr-bond0',
-    'ifcfg-ovsbr-eth3', 'ifcfg-red']);
+    'ifcfg-ovsbr-eth3', 'ifcfg-red', 'route-blue', 'rule-blue'], 'blue, static with a gateway, has its table and rules too');
   for (const f of files) {
     t.doesNotThrow(() => execFileSync('bash', ['-n', join(dir, f)]), `${f}: bash -n accepts it`);
   }

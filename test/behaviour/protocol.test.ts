@@ -56,7 +56,7 @@ t.test('stdin/stdout when _hook_json is unset; the log file tells what was done'
   t.same(JSON.parse(r.stdout), setup(), 'the request without the OVS network on stdout');
   const log = readFileSync(join(sb.root, 'var/log/vdsm/ovs-hook.log'), 'utf8');
   t.match(log, /before_network_setup\[\d+\] info: OVS transaction \(\d+ commands\):\novs-vsctl add-br ovsbr-eth1 /);
-  t.match(log, /ovs-vsctl add-br s ovsbr-eth1 9\s+# network s added on eth1, VLAN 9\n/, 'one command per line, with why');
+  t.match(log, /ovs-vsctl add-br s ovsbr-eth1 9\s+# network s added on eth1, VLAN 9, MAC [0-9a-f:]{17} of its uplink\n/, 'one command per line, with why');
   const again = await sb.runHook('before_network_setup', setup({ s: remove }));
   t.equal(again.exitCode, 0);
   t.match(readFileSync(join(sb.root, 'var/log/vdsm/ovs-hook.log'), 'utf8'), /del-br ovsbr-eth1\s+# bridge ovsbr-eth1 removed/);

@@ -470,6 +470,8 @@ export interface Sandbox {
   ): Promise<HookResult>
   /** Namespace of the "VM" whose NICs addVmNic creates. */
   vm: string
+  /** A further namespace of this sandbox (a router, a far host), lo up; removed with the sandbox. */
+  addNamespace(role: string): Promise<string>
   /** A VM NIC: veth `tap` in the host namespace (as libvirt's vnetN), `vmIf` in the VM namespace. */
   addVmNic(tap: string, vmIf: string): Promise<void>
   /** Runs a device hook as VDSM does: the XML in the file named by _hook_domxml, read back after. */
@@ -481,7 +483,8 @@ export interface Sandbox {
   /** Replace these peer veth ports on the peer bridge by one OVS bond port. */
   peerBond(name: string, peerNics: string[], opts: { mode: string; lacp?: string }): Promise<void>
   /** True when `count` echo replies arrive within the timeout. */
-  ping(ns: string, addr: string, opts?: { count?: number; timeoutS?: number }): Promise<boolean>
+  /** from: the source address (ping -I), which picks the routing rules that apply */
+  ping(ns: string, addr: string, opts?: { count?: number; timeoutS?: number; from?: string }): Promise<boolean>
   setLink(ns: string, dev: string, up: boolean): Promise<void>
   /** Every regular file under root except var/log/, var/cache/ and run/, relative path -> content. */
   files(): Promise<Record<string, string>>
@@ -505,13 +508,21 @@ async function stopDaemonsUnder(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Namespaces a test adds to its sandbox (routers, far hosts): `vhox-<role>-<id>`. Not `vho-`: a
+ * harness that knows only host, peer and VM namespaces would take them for leftovers of a dead run.
+ */
+const EXTRA_NS_PREFIX = `${TEST_PREFIX}x-`
+const extraNs = (role: string, id: string): string => `${EXTRA_NS_PREFIX}${role}-${id}`
+const isHarnessNs = (ns: string): boolean => ns.startsWith(NS_PREFIX) || ns.startsWith(EXTRA_NS_PREFIX)
+/** Whether a namespace is one of sandbox `id`'s: host, peer, VM or one a test added. */
+const isSandboxNs = (ns: string, id: string): boolean => isHarnessNs(ns) && ns.endsWith(`-${id}`)
+
 /** Tear down everything of sandbox `id`, tolerating parts that never existed. */
 async function destroySandbox(id: string): Promise<void> {
   const dir = path.join(BASE_DIR, id)
   await stopDaemonsUnder(dir)
-  await deleteNamespace(hostNs(id))
-  await deleteNamespace(peerNs(id))
-  await deleteNamespace(vmNs(id))
+  for (const ns of (await listNamespaces()).filter((n) => isSandboxNs(n, id))) await deleteNamespace(ns)
   await fs.rm(dir, { recursive: true, force: true })
 }
 
@@ -547,9 +558,8 @@ export async function cleanupLeftovers(): Promise<void> {
     await stopDaemonsUnder(path.join(BASE_DIR, id))
     await fs.rm(path.join(BASE_DIR, id), { recursive: true, force: true })
   }
-  const keepNs = new Set([...keep].flatMap((id) => [hostNs(id), peerNs(id), vmNs(id)]))
   for (const ns of await listNamespaces()) {
-    if (ns.startsWith(NS_PREFIX) && !keepNs.has(ns)) {
+    if (isHarnessNs(ns) && ![...keep].some((id) => isSandboxNs(ns, id))) {
       await run('ip', ['netns', 'del', ns], { reject: false })
     }
   }
@@ -633,7 +643,7 @@ export async function createSandbox(
     await fs.mkdir(rootParent)
     const root = await fs.mkdtemp(path.join(rootParent, `${TEST_PREFIX}-`))
 
-    const sandbox = buildSandbox({ host, peer, vm: vmNs(id), hostOvs, peerOvs, root, nics, dir, cleanup })
+    const sandbox = buildSandbox({ id, host, peer, vm: vmNs(id), hostOvs, peerOvs, root, nics, dir, cleanup })
     t.teardown(cleanup)
     return sandbox
   } catch (err) {
@@ -643,6 +653,7 @@ export async function createSandbox(
 }
 
 function buildSandbox(p: {
+  id: string
   host: string
   peer: string
   vm: string
@@ -692,6 +703,12 @@ function buildSandbox(p: {
     },
 
     vm: p.vm,
+
+    async addNamespace(role) {
+      const ns = extraNs(role, p.id)
+      await ensureNamespace(ns)
+      return ns
+    },
 
     async addVmNic(tap, vmIf) {
       await ensureNamespace(p.vm)
@@ -750,7 +767,7 @@ function buildSandbox(p: {
       const timeoutS = opts.timeoutS ?? 5
       const res = await nsRun(
         ns, 'ping',
-        ['-n', '-q', '-c', String(count), '-i', '0.2', '-W', '1', '-w', String(timeoutS), addr],
+        ['-n', '-q', '-c', String(count), '-i', '0.2', '-W', '1', '-w', String(timeoutS), ...(opts.from ? ['-I', opts.from] : []), addr],
         { reject: false },
       )
       return res.exitCode === 0

@@ -36,6 +36,16 @@ const kernel = parseKernelState([
     { ifname: 'eth2', mtu: 9000, flags: ['UP'] },
   ]),
   JSON.stringify([{ dst: 'default', gateway: '10.10.0.254', dev: 'blue' }]),
+  // blue's own table: 69140905, Python's zlib.adler32(b'blue')
+  JSON.stringify([
+    { priority: 3200, src: '10.10.0.0', srclen: 24, table: '69140905', protocol: '211' },
+    { priority: 3200, src: 'all', dst: '10.10.0.0', dstlen: 24, table: '69140905', protocol: '211' },
+    { priority: 3200, src: '10.10.0.0', srclen: 24, table: '7' },
+  ]),
+  JSON.stringify([
+    { dst: 'default', gateway: '10.10.0.254', dev: 'blue', table: '69140905' },
+    { dst: '10.10.0.0/24', dev: 'blue', table: '69140905' },
+  ]),
 ].join('\n'));
 
 const owned = {
@@ -52,6 +62,7 @@ t.test("the hook's bridges, bonds and networks as the Engine sees them, sorted, 
     'bridge ovsbr-bond0: uplink bond0, datapath system, STP off',
     '  bond bond0: slaves eth1, eth2 (active eth2), mode balance-tcp, LACP active',
     '  network blue: VLAN 10 on bond0.10, bridged, ports vnet0 bond0.10, MTU 9000, up, 10.10.0.1/24, gateway 10.10.0.254, default route',
+    '    table 69140905: default via 10.10.0.254, 10.10.0.0/24; rules (priority 3200) from 10.10.0.0/24, to 10.10.0.0/24',
     'bridge ovsbr-eth3: uplink eth3, datapath system, STP on',
     '  network red: untagged on eth3, bridgeless, MTU 1500, DOWN, 2001:db8::1/64',
   ]);

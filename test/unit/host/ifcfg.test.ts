@@ -6,7 +6,7 @@ import t from 'tap';
 import type { DesiredState, HostFacts } from '../../../src/model/desired.js';
 import { InvalidRequest } from '../../../src/runtime/errors.js';
 import {
-  IFCFG_HEADER, ifcfgChanges, isHookIfcfg, readIfcfgDir, renderIfcfg, shellValue,
+  IFCFG_HEADER, ifcfgChanges, ifcfgSet, isHookIfcfg, readIfcfgDir, renderIfcfg, renderRouteFiles, shellValue,
 } from '../../../src/host/ifcfg.js';
 import type { Attrs } from '../../../src/model/definitions.js';
 import { desiredOn } from '../fixtures/desired.js';
@@ -70,7 +70,9 @@ const TOPOLOGY = desired(
   },
 );
 const ORIG_MTU = new Map([['eth1', 1400], ['eth2', 1500], ['eth4', 1500]]);
-const rendered = renderIfcfg({ desired: TOPOLOGY, datapathType: 'netdev', origMtu: ORIG_MTU });
+const UPLINK_MAC: Record<string, string> = { eth1: '52:54:00:00:00:01', bond0: '02:00:00:00:00:b0' };
+const rendered = renderIfcfg({ desired: TOPOLOGY, datapathType: 'netdev', origMtu: ORIG_MTU, uplinkMac: (u) => UPLINK_MAC[u] });
+const NO_MAC = (): undefined => undefined;
 
 const COMMON = { ONBOOT: 'yes', HOTPLUG: 'no', NM_CONTROLLED: 'no' };
 const M = 'external_ids:vdsm-hook-ovs=';
@@ -92,12 +94,12 @@ const EXPECTED: Record<string, Record<string, string>> = {
     BOOTPROTO: 'none', IPADDR: '192.0.2.10', PREFIX: '24', GATEWAY: '192.0.2.1', DEFROUTE: 'yes',
     IPV6INIT: 'yes', IPV6ADDR: '2001:db8:1::10/64', IPV6_DEFAULTGW: '2001:db8:1::1', IPV6_AUTOCONF: 'no',
     DNS1: '192.0.2.53', DNS2: '2001:db8::53', DNS3: '198.51.100.53', MTU: '9000',
-    OVS_EXTRA: `set Port blue ${M}network -- set Interface blue ${M}network mtu_request=9000`,
+    OVS_EXTRA: `set Port blue ${M}network -- set Interface blue ${M}network mtu_request=9000 mac="52:54:00:00:00:01"`,
   },
   red: {
     DEVICE: 'red', DEVICETYPE: 'ovs', TYPE: 'OVSBridge', OVS_OPTIONS: 'ovsbr-eth1 0', OVSREQUIRES: 'ovsbr-eth1 eth1', ...COMMON,
     BOOTPROTO: 'dhcp', DEFROUTE: 'no', IPV6INIT: 'no', MTU: '1500',
-    OVS_EXTRA: `set Port red ${M}network -- set Interface red ${M}network mtu_request=1500`,
+    OVS_EXTRA: `set Port red ${M}network -- set Interface red ${M}network mtu_request=1500 mac="52:54:00:00:00:01"`,
   },
   'ovsbr-bond0': parentBridge('ovsbr-bond0', 'no'),
   bond0: {
@@ -110,7 +112,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
   green: {
     DEVICE: 'green', DEVICETYPE: 'ovs', TYPE: 'OVSBridge', OVS_OPTIONS: 'ovsbr-bond0 20', OVSREQUIRES: 'ovsbr-bond0 bond0', ...COMMON,
     BOOTPROTO: 'none', DEFROUTE: 'no', IPV6INIT: 'yes', IPV6_AUTOCONF: 'yes', DHCPV6C: 'yes', MTU: '1600',
-    OVS_EXTRA: `set Port green ${M}network -- set Interface green ${M}network mtu_request=1600`,
+    OVS_EXTRA: `set Port green ${M}network -- set Interface green ${M}network mtu_request=1600 mac="02:00:00:00:00:b0"`,
   },
   'ovsbr-bond1': parentBridge('ovsbr-bond1', 'no'),
   bond1: {
@@ -160,7 +162,7 @@ t.test('the fixed layout: header, DEVICE, type keys, the common keys, then the r
 
 t.test('a static gateway is written only for the default-route network, as VDSM did', async (t) => {
   const d = desired({ blue: { nic: 'eth1', ipaddr: '192.0.2.10', prefix: 24, gateway: '192.0.2.1', ipv6addr: '2001:db8::2/64', ipv6gateway: '2001:db8::1', custom: OVS } });
-  const vars = sourceVars(writeTmp(renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map() }).get('blue')!));
+  const vars = sourceVars(writeTmp(renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map(), uplinkMac: NO_MAC }).get('blue')!));
   t.equal(vars['IPADDR'], '192.0.2.10');
   t.equal(vars['PREFIX'], '24');
   t.equal(vars['GATEWAY'], undefined);
@@ -171,7 +173,7 @@ t.test('a static gateway is written only for the default-route network, as VDSM 
 t.test('names with shell characters are escaped; ones ifup-ovs would glob are refused', async (t) => {
   const odd = 'n$x`y"z\'';
   const d = desired({ [odd]: { nic: 'e7', custom: OVS } });
-  const content = renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map() }).get(odd)!;
+  const content = renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map(), uplinkMac: NO_MAC }).get(odd)!;
   const file = writeTmp(content);
   t.ok(bashParses(file));
   const vars = sourceVars(file);
@@ -179,18 +181,18 @@ t.test('names with shell characters are escaped; ones ifup-ovs would glob are re
   t.equal(vars['OVS_EXTRA'], `set Port ${odd} ${M}network -- set Interface ${odd} ${M}network mtu_request=1500`);
 
   for (const name of ['a*', 'b?', 'c[1]']) {
-    t.throws(() => renderIfcfg({ desired: desired({ [name]: { nic: 'e7', custom: OVS } }), datapathType: 'system', origMtu: new Map() }),
+    t.throws(() => renderIfcfg({ desired: desired({ [name]: { nic: 'e7', custom: OVS } }), datapathType: 'system', origMtu: new Map(), uplinkMac: NO_MAC }),
       InvalidRequest, `network ${name}`);
   }
   const bond = desired({}, { bond0: { nics: ['e=6', 'e7'], options: 'custom=ovs:True' } });
-  t.throws(() => renderIfcfg({ desired: bond, datapathType: 'system', origMtu: new Map() }), InvalidRequest,
+  t.throws(() => renderIfcfg({ desired: bond, datapathType: 'system', origMtu: new Map(), uplinkMac: NO_MAC }), InvalidRequest,
     'a slave with "=" would end add-bond\'s NIC list');
 });
 
 t.test("a bond's Linux options reach OVS_OPTIONS as the settings add-bond takes at boot", async (t) => {
   const options = (text: string) => {
     const d = desired({}, { bond0: { nics: ['eth2', 'eth3'], options: text } });
-    return sourceVars(writeTmp(renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map() }).get('bond0')!))['OVS_OPTIONS'];
+    return sourceVars(writeTmp(renderIfcfg({ desired: d, datapathType: 'system', origMtu: new Map(), uplinkMac: NO_MAC }).get('bond0')!))['OVS_OPTIONS'];
   };
   t.equal(options('mode=1 miimon=100 updelay=200 downdelay=0 primary=eth3 custom=ovs:True'),
     'bond_mode=active-backup lacp=off bond_updelay=200 bond_downdelay=0 other_config:bond-detect-mode=miimon ' +
@@ -236,13 +238,28 @@ t.test('isHookIfcfg: only the header as the first line', async (t) => {
   t.notOk(isHookIfcfg('# Generated by vdsm-hook-ovs-ng\n'), 'another tool whose name starts the same');
 });
 
+t.test('route-/rule- files: the table and rules of each static network with a gateway, in ifup-routes\' ip format', async (t) => {
+  // blue: 192.0.2.10/24 via 192.0.2.1; its table 69140905 = Python's zlib.adler32(b'blue'); red is DHCP, green has no IPv4
+  const files = renderRouteFiles(TOPOLOGY);
+  t.strictSame([...files.keys()], ['route-blue', 'rule-blue'], 'only blue has a static gateway');
+  t.equal(files.get('route-blue'), `${IFCFG_HEADER}\n` +
+    'default via 192.0.2.1 dev blue table 69140905 proto 211\n192.0.2.0/24 dev blue table 69140905 proto 211\n');
+  t.equal(files.get('rule-blue'), `${IFCFG_HEADER}\n` +
+    'priority 3200 from 192.0.2.0/24 table 69140905 protocol 211\npriority 3200 to 192.0.2.0/24 table 69140905 protocol 211\n');
+  t.ok(isHookIfcfg(files.get('route-blue')!), 'recognised as the hook\'s');
+  const set = ifcfgSet(rendered, files);
+  t.ok(set.has('ifcfg-blue') && set.has('route-blue') && set.has('rule-blue'), 'one set, by file name');
+});
+
 t.test('ifcfgChanges', async (t) => {
   const own = (body: string): string => `${IFCFG_HEADER}\n${body}\n`;
   const wanted = new Map([
-    ['ovsbr-eth1', own('DEVICE=ovsbr-eth1')],
-    ['eth1', own('DEVICE=eth1\nMTU=9000')],
-    ['red', own('DEVICE=red')],
-    ['eth2', own('DEVICE=eth2')],
+    ['ifcfg-ovsbr-eth1', own('DEVICE=ovsbr-eth1')],
+    ['ifcfg-eth1', own('DEVICE=eth1\nMTU=9000')],
+    ['ifcfg-red', own('DEVICE=red')],
+    ['ifcfg-eth2', own('DEVICE=eth2')],
+    ['route-red', own('default via 192.0.2.1 dev red table 42402108 proto 211')],
+    ['rule-red', own('priority 3200 from 192.0.2.0/24 table 42402108 protocol 211')],
   ]);
   const existing = new Map([
     ['ifcfg-ovsbr-eth1', own('DEVICE=ovsbr-eth1')], // identical: skipped
@@ -251,22 +268,27 @@ t.test('ifcfgChanges', async (t) => {
     ['ifcfg-blue', own('DEVICE=blue')], // ours, no longer wanted: removed
     ['ifcfg-eth0', 'DEVICE=eth0\n'], // not ours, not wanted: untouched, not reported
     ['ifcfg-blue.bak', own('DEVICE=blue')], // an administrator's copy of ours: untouched
-    ['route-blue', own('')], // not an ifcfg file: untouched
-    ['notes', own('')],
+    ['route-blue', own('')], // ours, no longer wanted: removed
+    ['rule-red', 'from all lookup 7\n'], // wanted but not ours: left, reported
+    ['route-eth0', '10.0.0.0/8 via 192.0.2.254\n'], // not ours, not wanted: untouched
+    ['notes', own('')], // not a file of the set: untouched
   ]);
   const { files, labels, foreign } = ifcfgChanges('/etc/sysconfig/network-scripts', wanted, existing);
   t.same(files, [
     { path: '/etc/sysconfig/network-scripts/ifcfg-eth1', content: own('DEVICE=eth1\nMTU=9000'), mode: 0o644 },
     { path: '/etc/sysconfig/network-scripts/ifcfg-red', content: own('DEVICE=red'), mode: 0o644 },
+    { path: '/etc/sysconfig/network-scripts/route-red', content: own('default via 192.0.2.1 dev red table 42402108 proto 211'), mode: 0o644 },
     { path: '/etc/sysconfig/network-scripts/ifcfg-blue', content: null },
+    { path: '/etc/sysconfig/network-scripts/route-blue', content: null },
   ]);
-  t.same(labels, ['ifcfg-eth1', 'ifcfg-red', 'ifcfg-blue (removed)']);
-  t.same(foreign, ['eth2']);
+  t.same(labels, ['ifcfg-eth1', 'ifcfg-red', 'route-red', 'ifcfg-blue (removed)', 'route-blue (removed)']);
+  t.same(foreign, ['ifcfg-eth2', 'rule-red']);
 
-  const again = ifcfgChanges('/d', wanted, new Map([...wanted].map(([dev, c]) => [`ifcfg-${dev}`, c])));
+  const again = ifcfgChanges('/d', wanted, wanted);
   t.same(again, { files: [], labels: [], foreign: [] }, 'nothing to do once written');
   const gone = ifcfgChanges('/d', new Map(), existing);
-  t.same(gone.labels, ['ifcfg-blue (removed)', 'ifcfg-eth1 (removed)', 'ifcfg-ovsbr-eth1 (removed)'], 'empty desired state: only our files go');
+  t.same(gone.labels, ['ifcfg-blue (removed)', 'ifcfg-eth1 (removed)', 'ifcfg-ovsbr-eth1 (removed)', 'route-blue (removed)'],
+    'empty desired state: only our files go');
 });
 
 t.test('readIfcfgDir', async (t) => {
@@ -276,10 +298,15 @@ t.test('readIfcfgDir', async (t) => {
   writeFileSync(join(dir, 'ifcfg-eth0'), 'DEVICE=eth0\n');
   writeFileSync(join(dir, 'ifcfg-red'), `${IFCFG_HEADER}\nDEVICE=red\n`);
   writeFileSync(join(dir, 'route-red'), 'x\n');
+  writeFileSync(join(dir, 'rule-red'), 'y\n');
+  writeFileSync(join(dir, 'route6-red'), 'z\n');
+  writeFileSync(join(dir, 'notes'), 'w\n');
   mkdirSync(join(dir, 'ifcfg-weird'));
   t.same(readIfcfgDir(dir), new Map([
     ['ifcfg-eth0', 'DEVICE=eth0\n'],
     ['ifcfg-red', `${IFCFG_HEADER}\nDEVICE=red\n`],
     ['ifcfg-weird', ''],
-  ]), 'ifcfg-* only; what cannot be read counts as not ours');
+    ['route-red', 'x\n'],
+    ['rule-red', 'y\n'],
+  ]), 'ifcfg-*, route-* and rule-* only; what cannot be read counts as not ours');
 });

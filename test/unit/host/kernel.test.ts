@@ -3,7 +3,8 @@ import { DUMP_READS, parseKernelState, readKernelState, type Runner } from '../.
 import { DumpInterrupted, HostError } from '../../../src/runtime/errors.js';
 import type { CommandResult } from '../../../src/runtime/exec.js';
 
-// `ip -j -batch -` fed "addr show\nroute show default table all\n": one JSON array per command, one per line.
+// `ip -j -batch -` fed "addr show\nroute show default table all\nrule show\nroute show table all proto 211\n":
+// one JSON array per command, one per line (the rule and proto listings as ip 6.1 prints them).
 const ADDR = JSON.stringify([
   {
     ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], mtu: 65536, operstate: 'UNKNOWN',
@@ -104,7 +105,7 @@ t.test('an interrupted dump is read again, never used: whether ip exits 0 or not
   t.ok(state.links.has('red'), 'the whole dump is the one used');
   t.strictSame(state.defaultRoute, { dev: 'eth0', gateway: '192.0.2.1' });
   t.strictSame(new Set(calls.map((c) => JSON.stringify(c))).size, 1, 'each time the same command');
-  t.strictSame(calls[0], { file: 'ip', args: ['-j', '-batch', '-'], input: 'addr show\nroute show default table all\n' });
+  t.strictSame(calls[0], { file: 'ip', args: ['-j', '-batch', '-'], input: 'addr show\nroute show default table all\nrule show\nroute show table all proto 211\n' });
 });
 
 t.test('a dump interrupted every time fails after a bounded number of reads', async (t) => {
@@ -148,4 +149,34 @@ t.test("link kinds, as `ip -d` gives them: a tun device's mode and persistence",
     { name: 'old0', kind: 'tun', persistent: false },
   ]);
   t.notOk('kind' in links.get('eth0')!, 'a NIC has no kind at all');
+});
+
+t.test("the hook's rules and table routes: its protocol number and VDSM's priority only", async (t) => {
+  const rules = JSON.stringify([
+    { priority: 0, src: 'all', table: 'local' },
+    { priority: 3200, src: '10.62.0.0', srclen: 24, table: '67436922', protocol: '211' },
+    { priority: 3200, src: 'all', dst: '10.62.0.0', dstlen: 24, table: '67436922', protocol: '211' },
+    // an administrator's rule of the same priority and table: not the hook's
+    { priority: 3200, src: '10.99.0.0', srclen: 24, table: '67436922' },
+    // the hook's protocol at another priority: not one of its rules either
+    { priority: 100, src: '10.98.0.0', srclen: 16, table: '67436922', protocol: '211' },
+    { priority: 3200, src: '10.97.0.5', table: '67436922', protocol: '211' },
+    { priority: 32766, src: 'all', table: 'main' },
+  ]);
+  const routes = JSON.stringify([
+    { dst: 'default', gateway: '10.62.0.2', dev: 'net2', table: '67436922', flags: [] },
+    { dst: '10.62.0.0/24', dev: 'net2', table: '67436922', scope: 'link', flags: [] },
+    { dst: '2001:db8::/64', dev: 'net2', table: '67436922', metric: 1024, flags: [], pref: 'medium' },
+  ]);
+  const state = parseKernelState(`${ADDR}\n${ROUTE}\n${rules}\n${routes}\n`);
+  t.strictSame(state.hookRules, [
+    { dir: 'from', subnet: '10.62.0.0/24', table: 67436922 },
+    { dir: 'to', subnet: '10.62.0.0/24', table: 67436922 },
+    { dir: 'from', subnet: '10.97.0.5/32', table: 67436922 },
+  ]);
+  t.strictSame(state.hookRoutes, [
+    { dst: 'default', gateway: '10.62.0.2', dev: 'net2', table: 67436922 },
+    { dst: '10.62.0.0/24', dev: 'net2', table: 67436922 },
+  ], 'IPv4 only');
+  t.strictSame([parseKernelState(`${ADDR}\n${ROUTE}\n`).hookRules, parseKernelState(`${ADDR}\n${ROUTE}\n`).hookRoutes], [[], []]);
 });

@@ -15,14 +15,32 @@ const LINKS_HOST: HostFacts = {
 };
 const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(LINKS_HOST, nets, bonds);
 
-/** Kernel links written as name -> [up, mtu, ...ipv4]; all up with MTU 1500 unless said otherwise. */
-function kernel(links: Record<string, readonly [boolean, number, ...string[]]>, defaultRoute?: KernelState['defaultRoute']): KernelState {
+/** Red's own routing table (42402108: Python's zlib.adler32(b'red')) and rules, as RED_STATIC has them once set. */
+const RED_TABLE = 42402108;
+const RED_ROUTING: Pick<KernelState, 'hookRules' | 'hookRoutes'> = {
+  hookRules: [{ dir: 'from', subnet: '198.51.100.0/24', table: RED_TABLE }, { dir: 'to', subnet: '198.51.100.0/24', table: RED_TABLE }],
+  hookRoutes: [
+    { dst: 'default', gateway: '198.51.100.1', dev: 'red', table: RED_TABLE },
+    { dst: '198.51.100.0/24', dev: 'red', table: RED_TABLE },
+  ],
+};
+const NO_ROUTING: Pick<KernelState, 'hookRules' | 'hookRoutes'> = { hookRules: [], hookRoutes: [] };
+
+/**
+ * Kernel links written as name -> [up, mtu, ...ipv4]; all up with MTU 1500 unless said otherwise;
+ * no table or rule of the hook unless given.
+ */
+function kernel(
+  links: Record<string, readonly [boolean, number, ...string[]]>,
+  defaultRoute?: KernelState['defaultRoute'],
+  routing = NO_ROUTING,
+): KernelState {
   const map = new Map<string, KernelLink>(
     Object.entries(links).map(([name, [up, mtu, ...addrs]]) => [name, {
       name, up, mtu, mac: '', ipv4: addrs.filter((a) => !a.includes(':')), ipv6: addrs.filter((a) => a.includes(':')), dynamic: [],
     }]),
   );
-  const state: KernelState = { links: map, gateways: new Map(), gateways6: new Map(), ipv6conf: new Map() };
+  const state: KernelState = { links: map, gateways: new Map(), gateways6: new Map(), ipv6conf: new Map(), ...routing };
   return defaultRoute ? { ...state, defaultRoute } : state;
 }
 
@@ -35,14 +53,65 @@ function planLinksIp(d: DesiredState, k: KernelState, mtu: MtuRestore[]): { args
 const args = (cmds: { args: string[] }[]) => cmds.map((c) => c.args.join(' '));
 const RED_STATIC = { nic: 'eth1', ipaddr: '198.51.100.10', netmask: '255.255.255.0', gateway: '198.51.100.1', custom: OVS };
 
-t.test('a new static address is added', async (t) => {
+t.test('a new static address is added, then its network\'s own table and rules (the gateway reachable by then)', async (t) => {
   const cmds = planLinksIp(desired({ red: RED_STATIC }), kernel({ eth1: [true, 1500], red: [true, 1500] }), []);
-  t.strictSame(args(cmds), ['address add 198.51.100.10/24 dev red']);
+  t.strictSame(args(cmds), [
+    'address add 198.51.100.10/24 dev red',
+    'route replace default via 198.51.100.1 dev red table 42402108 proto 211',
+    'route replace 198.51.100.0/24 dev red table 42402108 proto 211',
+    'rule add priority 3200 from 198.51.100.0/24 table 42402108 protocol 211',
+    'rule add priority 3200 to 198.51.100.0/24 table 42402108 protocol 211',
+  ]);
 });
 
-t.test('an address already there is left alone', async (t) => {
-  const cmds = planLinksIp(desired({ red: RED_STATIC }), kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }), []);
+t.test('an address, table and rules already there are left alone', async (t) => {
+  const cmds = planLinksIp(desired({ red: RED_STATIC }), kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, undefined, RED_ROUTING), []);
   t.strictSame(cmds, []);
+});
+
+t.test('source routing: a gateway change replaces the table\'s default route, alone', async (t) => {
+  const cmds = planLinksIp(desired({ red: { ...RED_STATIC, gateway: '198.51.100.254' } }),
+    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, undefined, RED_ROUTING), []);
+  t.strictSame(args(cmds), ['route replace default via 198.51.100.254 dev red table 42402108 proto 211']);
+});
+
+t.test('source routing: a new subnet replaces rules and routes; the old ones go first', async (t) => {
+  const cmds = args(planLinksIp(desired({ red: { ...RED_STATIC, ipaddr: '198.51.100.200', netmask: '255.255.255.128' } }),
+    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, undefined, RED_ROUTING), []));
+  t.strictSame(cmds.filter((c) => !c.startsWith('address')), [
+    'rule del priority 3200 from 198.51.100.0/24 table 42402108 protocol 211',
+    'rule del priority 3200 to 198.51.100.0/24 table 42402108 protocol 211',
+    'route del 198.51.100.0/24 dev red table 42402108 proto 211',
+    // the old address was red's last: the kernel drops every route through red with it
+    'route replace default via 198.51.100.1 dev red table 42402108 proto 211',
+    'route replace 198.51.100.128/25 dev red table 42402108 proto 211',
+    'rule add priority 3200 from 198.51.100.128/25 table 42402108 protocol 211',
+    'rule add priority 3200 to 198.51.100.128/25 table 42402108 protocol 211',
+  ]);
+});
+
+t.test('source routing: none without a gateway; a removed network\'s rules go (its routes went with its device)', async (t) => {
+  const noGw = planLinksIp(desired({ red: { ...RED_STATIC, gateway: undefined } }),
+    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, undefined, RED_ROUTING), []);
+  t.strictSame(args(noGw), [
+    'rule del priority 3200 from 198.51.100.0/24 table 42402108 protocol 211',
+    'rule del priority 3200 to 198.51.100.0/24 table 42402108 protocol 211',
+    'route del default via 198.51.100.1 dev red table 42402108 proto 211',
+    'route del 198.51.100.0/24 dev red table 42402108 proto 211',
+  ], 'the gateway dropped: table and rules go');
+  const gone = planLinksIp(desired({}), kernel({ eth1: [true, 1500] }, undefined, { ...RED_ROUTING, hookRoutes: [] }), []);
+  t.strictSame(args(gone), [
+    'rule del priority 3200 from 198.51.100.0/24 table 42402108 protocol 211',
+    'rule del priority 3200 to 198.51.100.0/24 table 42402108 protocol 211',
+  ]);
+  t.match(gone[0]!.why, /table 42402108: rule from 198\.51\.100\.0\/24 no longer wanted/);
+});
+
+t.test('source routing: a static network is the default route and has its table too, as in VDSM', async (t) => {
+  const cmds = args(planLinksIp(desired({ red: { ...RED_STATIC, defaultRoute: true } }),
+    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }), []));
+  t.ok(cmds.includes('route replace 0.0.0.0/0 via 198.51.100.1 dev red'), 'main table');
+  t.ok(cmds.includes('route replace default via 198.51.100.1 dev red table 42402108 proto 211'), 'its own table');
 });
 
 t.test('a changed address: the old one deleted, the new one added', async (t) => {
@@ -76,27 +145,27 @@ t.test('default route: replaced when it is elsewhere or missing', async (t) => {
   const net = { red: { ...RED_STATIC, defaultRoute: true } };
   const links = { eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] } as const;
   const want = 'route replace 0.0.0.0/0 via 198.51.100.1 dev red';
-  t.strictSame(args(planLinksIp(desired(net), kernel({ ...links }, { dev: 'eth0', gateway: '192.0.2.1' }), [])), [want], 'via eth0 before');
-  t.strictSame(args(planLinksIp(desired(net), kernel({ ...links }), [])), [want], 'no default route before');
-  t.strictSame(args(planLinksIp(desired(net), kernel({ ...links }, { dev: 'red', gateway: '198.51.100.254' }), [])), [want],
+  t.strictSame(args(planLinksIp(desired(net), kernel({ ...links }, { dev: 'eth0', gateway: '192.0.2.1' }, RED_ROUTING), [])), [want], 'via eth0 before');
+  t.strictSame(args(planLinksIp(desired(net), kernel({ ...links }, undefined, RED_ROUTING), [])), [want], 'no default route before');
+  t.strictSame(args(planLinksIp(desired(net), kernel({ ...links }, { dev: 'red', gateway: '198.51.100.254' }, RED_ROUTING), [])), [want],
     'same device, other gateway');
 });
 
 t.test('default route: nothing when it is already right', async (t) => {
   const cmds = planLinksIp(desired({ red: { ...RED_STATIC, defaultRoute: 'true' } }),
-    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, { dev: 'red', gateway: '198.51.100.1' }), []);
+    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, { dev: 'red', gateway: '198.51.100.1' }, RED_ROUTING), []);
   t.strictSame(cmds, []);
 });
 
 t.test('default route: deleted when the network no longer has it', async (t) => {
   const cmds = planLinksIp(desired({ red: RED_STATIC }),
-    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, { dev: 'red', gateway: '198.51.100.1' }), []);
+    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, { dev: 'red', gateway: '198.51.100.1' }, RED_ROUTING), []);
   t.strictSame(args(cmds), ['route del 0.0.0.0/0 dev red']);
 });
 
 t.test('default route of another device is not touched', async (t) => {
   const cmds = planLinksIp(desired({ red: RED_STATIC }),
-    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, { dev: 'eth0', gateway: '192.0.2.1' }), []);
+    kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, { dev: 'eth0', gateway: '192.0.2.1' }, RED_ROUTING), []);
   t.strictSame(cmds, []);
 });
 
@@ -173,7 +242,7 @@ t.test('DHCP keeps leased addresses, drops a static one left from before', async
   t.strictSame(args(plan.ip), ['address del 198.51.100.10/24 dev red']);
   const toStatic = planLinks(desired({ red: RED_STATIC }),
     kernel6({ ...V6_DEFAULTS, disabled: true }, ['10.0.0.7/24*']), new Map(), NO_RESTORE);
-  t.strictSame(args(toStatic.ip), ['address del 10.0.0.7/24 dev red', 'address add 198.51.100.10/24 dev red'],
+  t.strictSame(args(toStatic.ip).filter((c) => c.startsWith('address')), ['address del 10.0.0.7/24 dev red', 'address add 198.51.100.10/24 dev red'],
     'static again: the leased address goes');
 });
 
@@ -195,11 +264,12 @@ t.test('NICs OVS takes lose their addresses; a rollback gives them back once the
 
 t.test('DHCP clients: started, kept, restarted, stopped', async (t) => {
   const run = (over: Partial<DhcpRun>): DhcpRun =>
-    ({ dev: 'red', family: 4, client: 'dhclient', pid: 4242, defaultRoute: false, alive: true, ...over });
+    ({ dev: 'red', family: 4, client: 'dhclient', pid: 4242, defaultRoute: false, table: RED_TABLE, alive: true, ...over });
   const dhcp = { red: { nic: 'eth1', custom: OVS, bootproto: 'dhcp' } };
   const k = kernel({ eth1: [true, 1500], red: [true, 1500] });
   const started = planLinks(desired(dhcp), k, new Map(), NO_RESTORE);
-  t.strictSame(started.dhcpStart.map((s) => [s.dev, s.family, s.blocking, s.defaultRoute]), [['red', 4, false, false]]);
+  t.strictSame(started.dhcpStart.map((s) => [s.dev, s.family, s.blocking, s.defaultRoute, s.table]), [['red', 4, false, false, RED_TABLE]],
+    'off the default route: the lease\'s routers go into red\'s table');
   t.strictSame(started.dhcpStop, []);
   const kept = planLinks(desired(dhcp), k, new Map([['red-4', run({})]]), NO_RESTORE);
   t.strictSame([kept.dhcpStart, kept.dhcpStop], [[], []], 'a live client for the same role is kept');
@@ -210,12 +280,39 @@ t.test('DHCP clients: started, kept, restarted, stopped', async (t) => {
     [['network red: its device was rebuilt, the DHCPv4 client served the old one'], ['red']],
     'a live client of a device rebuilt from a leftover is stopped and started on the new device');
   const role = planLinks(desired({ red: { ...dhcp.red, defaultRoute: true } }), k, new Map([['red-4', run({})]]), NO_RESTORE);
-  t.strictSame([role.dhcpStop.length, role.dhcpStart[0]?.defaultRoute], [1, true], 'the default route role changed');
+  t.strictSame([role.dhcpStop.length, role.dhcpStart[0]?.defaultRoute, role.dhcpStart[0]?.table], [1, true, null],
+    'the default route role changed: routers into the main table, none into its own');
+  const older = planLinks(desired(dhcp), k, new Map([['red-4', run({ table: null })]]), NO_RESTORE);
+  t.strictSame([older.dhcpStop.length, older.dhcpStart[0]?.table], [1, RED_TABLE], 'a client without the table is replaced by one with it');
   const gone = planLinks(desired({ red: RED_STATIC }), k, new Map([['red-4', run({}), ], ['blue-6', run({ dev: 'blue', family: 6 })]]), NO_RESTORE);
   t.strictSame(gone.dhcpStop.map((s) => `${s.run.dev}-${s.run.family}`), ['red-4', 'blue-6'], 'static again, network removed');
   const both = planLinks(desired({ red: { ...dhcp.red, dhcpv6: true, blockingdhcp: true } }), k, new Map(), NO_RESTORE);
-  t.strictSame(both.dhcpStart.map((s) => [s.family, s.blocking]), [[4, true], [6, false]], 'blockingdhcp is about DHCPv4');
-  for (const line of renderLinks(both)) t.match(line, /# network red: DHCPv[46]$/);
+  t.strictSame(both.dhcpStart.map((s) => [s.family, s.blocking, s.table]), [[4, true, RED_TABLE], [6, false, null]],
+    'blockingdhcp and tables are about DHCPv4');
+  t.match(renderLinks(both), [/# network red: DHCPv4, the lease's routers into its table 42402108$/, /# network red: DHCPv6$/]);
+});
+
+t.test('DHCP source routing: a running client\'s table and rules are its own; others\' go', async (t) => {
+  const run: DhcpRun = { dev: 'red', family: 4, client: 'dhclient', pid: 4242, defaultRoute: false, table: RED_TABLE, alive: true };
+  const dhcp = { red: { nic: 'eth1', custom: OVS, bootproto: 'dhcp' } };
+  // what red's client wrote for its lease 198.51.100.10/24 (RED_ROUTING's rules and routes)
+  const k = kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, undefined, RED_ROUTING);
+  k.links.get('red')!.dynamic = ['198.51.100.10/24'];
+  t.strictSame(args(planLinks(desired(dhcp), k, new Map([['red-4', run]]), NO_RESTORE).ip), [], 'the client runs on: left to it');
+  const deleted = [
+    'rule del priority 3200 from 198.51.100.0/24 table 42402108 protocol 211',
+    'rule del priority 3200 to 198.51.100.0/24 table 42402108 protocol 211',
+    'route del default via 198.51.100.1 dev red table 42402108 proto 211',
+    'route del 198.51.100.0/24 dev red table 42402108 proto 211',
+  ];
+  const restarted = planLinks(desired(dhcp), k, new Map([['red-4', { ...run, alive: false }]]), NO_RESTORE);
+  t.strictSame(args(restarted.ip), deleted, 'a client started anew: what the old one wrote goes first');
+  const toDefault = planLinks(desired({ red: { ...dhcp.red, defaultRoute: true } }), k, new Map([['red-4', run]]), NO_RESTORE);
+  t.strictSame(args(toDefault.ip), deleted, 'the default-route network: its routers go to the main table, its own table empties');
+  // from static (RED_ROUTING as the hook wrote it for RED_STATIC) to DHCP: no client yet
+  const k2 = kernel({ eth1: [true, 1500], red: [true, 1500, '198.51.100.10/24'] }, undefined, RED_ROUTING);
+  t.strictSame(args(planLinks(desired(dhcp), k2, new Map(), NO_RESTORE).ip), [...deleted, 'address del 198.51.100.10/24 dev red'],
+    'static to DHCP: table and rules go (before the address, which takes the routes with it), then the address; then the client starts');
 });
 
 t.test('devices OVS left behind: removed with ip link del, saying why and whether they come back', async (t) => {

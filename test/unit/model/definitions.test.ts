@@ -236,6 +236,17 @@ t.test('a network without custom.ovs is not parsed as an OVS network', async (t)
   assertInvalid(t, () => parseNetwork('red', { nic: 'eth1' }), RED, 'custom.ovs');
 });
 
+t.test('bond: hwaddr is taken, in lower case; a bad one is refused naming it', async (t) => {
+  const nics = ['eth1', 'eth2'];
+  t.equal(parseBond('bond0', { nics, options: 'custom=ovs:True', hwaddr: '02:AB:cd:00:11:22' }).hwaddr, '02:ab:cd:00:11:22');
+  t.equal(parseBond('bond0', { nics, options: 'custom=ovs:True' }).hwaddr, undefined, 'absent: none');
+  t.equal(parseBond('bond0', { nics, options: 'custom=ovs:True', hwaddr: '' }).hwaddr, undefined, 'empty (the Engine\'s unset): none');
+  for (const bad of ['02:ab:cd:00:11', '02-ab-cd-00-11-22', '02:ab:cd:00:11:2g', '01:00:5e:00:00:01', '00:00:00:00:00:00', 'x']) {
+    assertInvalid(t, () => parseBond('bond0', { nics, options: 'custom=ovs:True', hwaddr: bad }), BOND, 'hwaddr');
+  }
+  assertInvalid(t, () => parseBond('bond0', { nics, options: 'custom=ovs:True', hwaddr: 7 }), BOND, 'hwaddr');
+});
+
 t.test('bond: defaults active-backup without LACP', async (t) => {
   const bond = parseBond('bond0', { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' });
   t.equal(bond.mode, 'active-backup');

@@ -15,7 +15,8 @@ const HOST: HostFacts = {
   foreignOvs: new Set(['br-int', 'patch-tun']),
   ownDevices: new Set(),
 };
-const KERNEL_MTU = new Map([['eth1', 1500], ['eth2', 1500], ['eth3', 1500], ['eth4', 1500], ['eth5', 1500]]);
+/** eth<N> has MTU 1500 and MAC 52:54:00:00:00:0<N> */
+const KERNEL = new Map([1, 2, 3, 4, 5].map((n) => [`eth${n}`, { mtu: 1500, mac: `52:54:00:00:00:0${n}` }]));
 const plans: TransactionPlan[] = [];
 
 const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(HOST, nets, bonds);
@@ -24,7 +25,7 @@ type Row =
   | { bridge: string; role?: Role; dp?: string; stp?: boolean }
   | { port: string; on: string; role?: Role; tag?: number; ifaces?: string[]; bond?: [string, string]; delays?: [number, number];
     config?: Record<string, string> }
-  | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string };
+  | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string; mac?: string };
 
 /** An observed OVS DB from short rows; a port's `on` is its bridge, its interfaces default to [its name]. */
 function ovs(...rows: Row[]): OvsState {
@@ -45,7 +46,7 @@ function ovs(...rows: Row[]): OvsState {
       });
     } else {
       state.interfaces.set(r.iface, {
-        uuid: `uuid-if-${r.iface}`, name: r.iface, type: r.type ?? '', mtuRequest: r.mtu ?? null,
+        uuid: `uuid-if-${r.iface}`, name: r.iface, type: r.type ?? '', mtuRequest: r.mtu ?? null, mac: r.mac ?? null,
         ...(r.role ? { role: r.role } : {}), ...(r.orig ? { origMtu: r.orig } : {}),
       });
     }
@@ -54,7 +55,7 @@ function ovs(...rows: Row[]): OvsState {
 }
 
 function plan(want: DesiredState, seen: OvsState, datapath = 'system'): TransactionPlan {
-  const p = planTransaction(want, seen, KERNEL_MTU, datapath);
+  const p = planTransaction(want, seen, KERNEL, datapath);
   plans.push(p);
   return p;
 }
@@ -73,7 +74,7 @@ const RED_ON_ETH1: Row[] = [
   { port: 'red', on: 'ovsbr-eth1', role: 'network', tag: 0 },
   { iface: 'ovsbr-eth1', role: 'bridge', type: 'internal' },
   { iface: 'eth1', role: 'uplink', mtu: 1500, orig: 1400 },
-  { iface: 'red', role: 'network', mtu: 1500, type: 'internal' },
+  { iface: 'red', role: 'network', mtu: 1500, type: 'internal', mac: '52:54:00:00:00:01' },
 ];
 /** Someone else's bridge, e.g. OVN's, which the hook must never touch. */
 const FOREIGN: Row[] = [
@@ -92,7 +93,7 @@ const RED_ON_BOND0: Row[] = [
   { iface: 'ovsbr-bond0', role: 'bridge', type: 'internal' },
   { iface: 'eth1', role: 'slave', mtu: 1500, orig: 1400 },
   { iface: 'eth2', role: 'slave', mtu: 1500, orig: 1500 },
-  { iface: 'red', role: 'network', mtu: 1500, type: 'internal' },
+  { iface: 'red', role: 'network', mtu: 1500, type: 'internal', mac: '52:54:00:00:00:01' },
 ];
 const BOND0 = { nics: ['eth1', 'eth2'], options: 'custom=ovs:True,ovs_mode:balance-tcp,ovs_lacp:active' };
 
@@ -233,6 +234,43 @@ t.test('moving a network from a bond to one of its NICs', async (t) => {
   t.ok(find(c, ['set', 'Interface', 'eth1'], MARK('uplink'), `external_ids:${ORIG_MTU_KEY}=1400`) > delOld,
     'eth1 keeps its original MTU on record');
   t.strictSame(restoreMtu, [{ dev: 'eth2', mtu: 1500 }], 'eth2 leaves OVS');
+});
+
+t.test('MAC: a network takes its NIC\'s MAC, VLAN networks too', async (t) => {
+  const { commands: c } = plan(desired({
+    red: { nic: 'eth1', custom: OVS },
+    blue: { nic: 'eth1', vlan: '10', custom: OVS },
+    green: { nic: 'eth2', vlan: '20', custom: OVS },
+  }), EMPTY);
+  t.ok(find(c, ['set', 'Interface', 'red'], MARK('network'), 'mac="52:54:00:00:00:01"') >= 0, 'red: eth1\'s MAC');
+  t.ok(find(c, ['set', 'Interface', 'blue'], MARK('network'), 'mac="52:54:00:00:00:01"') >= 0, 'blue (VLAN 10 on eth1): eth1\'s MAC');
+  t.ok(find(c, ['set', 'Interface', 'green'], MARK('network'), 'mac="52:54:00:00:00:02"') >= 0, 'green: eth2\'s MAC');
+});
+
+t.test('MAC: on a bond, its hwaddr, else its primary\'s, else its first slave\'s', async (t) => {
+  const bond = { nics: ['eth3', 'eth2'], options: 'custom=ovs:True' };
+  const first = plan(desired({ red: { bonding: 'bond0', custom: OVS } }, { bond0: bond }), EMPTY).commands;
+  t.ok(find(first, ['set', 'Interface', 'red'], 'mac="52:54:00:00:00:03"') >= 0, 'eth3, the first slave as listed');
+  const forced = plan(desired({ red: { bonding: 'bond0', custom: OVS } }, { bond0: { ...bond, hwaddr: '02:AA:bb:00:00:09' } }), EMPTY).commands;
+  t.ok(find(forced, ['set', 'Interface', 'red'], 'mac="02:aa:bb:00:00:09"') >= 0, 'the hwaddr, in lower case');
+  const primary = plan(desired({ red: { bonding: 'bond0', custom: OVS } }, { bond0: { ...bond, options: 'mode=1 primary=eth2 custom=ovs:True' } }), EMPTY).commands;
+  t.ok(find(primary, ['set', 'Interface', 'red'], 'mac="52:54:00:00:00:02"') >= 0, 'eth2, the primary');
+  const kept = plan(desired({ red: { bonding: 'bond0', custom: OVS } }, { bond0: { ...BOND0, hwaddr: '02:aa:bb:00:00:09' } }), ovs(...RED_ON_BOND0)).commands;
+  t.strictSame(kept.map((x) => x.args), [['set', 'Interface', 'red', 'mac="02:aa:bb:00:00:09"']], 'a new hwaddr: only the MAC is set');
+});
+
+t.test('MAC: a kept network whose MAC differs from its uplink\'s gets it back, alone', async (t) => {
+  const rows = RED_ON_ETH1.map((r) => ('iface' in r && r.iface === 'red' ? { ...r, mac: '02:00:00:00:00:99' } : r));
+  t.strictSame(plan(desired({ red: { nic: 'eth1', custom: OVS } }), ovs(...rows)).commands.map((x) => x.args),
+    [['set', 'Interface', 'red', 'mac="52:54:00:00:00:01"']]);
+  const unset = RED_ON_ETH1.map((r) => ('iface' in r && r.iface === 'red' ? { ...r, mac: undefined } : r));
+  t.strictSame(plan(desired({ red: { nic: 'eth1', custom: OVS } }), ovs(...unset)).commands.map((x) => x.args),
+    [['set', 'Interface', 'red', 'mac="52:54:00:00:00:01"']], 'a network made before MACs were set gets it too');
+});
+
+t.test('MAC: a network moving to another NIC takes that NIC\'s MAC', async (t) => {
+  const { commands: c } = plan(desired({ red: { nic: 'eth2', custom: OVS } }), ovs(...RED_ON_ETH1));
+  t.ok(find(c, ['set', 'Interface', 'red'], 'mac="52:54:00:00:00:02"') > find(c, ['add-br', 'red', 'ovsbr-eth2', '0']));
 });
 
 t.test('plans against what OVS really holds: a missing uplink port is added again', async (t) => {

@@ -58,7 +58,8 @@ const exampleView: HostView = {
     {
       eth1: { mac: '52:54:00:aa:00:01' }, eth2: { mac: '52:54:00:aa:00:02' },
       'ovsbr-bond0': { mac: '52:54:00:aa:00:01' },
-      ovsmgmt: { v4: ['198.51.100.10/24'] }, vmnet100: {}, vmnet200: {},
+      // the hook gives the networks their bond's MAC, its first slave's
+      ovsmgmt: { v4: ['198.51.100.10/24'], mac: '52:54:00:aa:00:01' }, vmnet100: { mac: '52:54:00:aa:00:01' }, vmnet200: { mac: '52:54:00:aa:00:01' },
     },
     // the network's gateway, as VDSM's source routing leaves it: in the network's own table
     [{ dst: 'default', gateway: '198.51.100.1', dev: 'ovsmgmt', table: '3325256714' }],
@@ -84,6 +85,24 @@ t.test('the shared example: every field the old hook reported has the same value
   }
 });
 
+t.test('bond hwaddr: as its networks\' devices have it; without a network its hwaddr, else its first slave\'s', async (t) => {
+  const bond = { nics: ['eth2', 'eth1'], options: 'custom=ovs:True', hwaddr: '02:00:00:00:00:b0' };
+  const ovs: OvsState = {
+    bridges: new Map(),
+    ports: new Map([port('bond0', 'ovsbr-bond0', { role: 'bond', interfaces: ['eth1', 'eth2'] })]),
+    interfaces: new Map(),
+  };
+  const links = { eth1: { mac: '52:54:00:aa:00:01' }, eth2: { mac: '52:54:00:aa:00:02' } };
+  const alone = capsAdditions(owned({}, { bond0: bond }), { kernel: kernel(links), ovs });
+  t.equal(alone.bondings['bond0']!.hwaddr, '02:00:00:00:00:b0', 'no network: the hwaddr asked for');
+  const { hwaddr: _, ...noHwaddr } = bond;
+  const plain = capsAdditions(owned({}, { bond0: noHwaddr }), { kernel: kernel(links), ovs });
+  t.equal(plain.bondings['bond0']!.hwaddr, '52:54:00:aa:00:02', 'no network, no hwaddr: eth2, its first slave as listed');
+  const withNet = capsAdditions(owned({ red: { bonding: 'bond0', custom: { ovs: 'true' } } }, { bond0: bond }),
+    { kernel: kernel({ ...links, red: { mac: '02:00:00:00:00:b1' } }), ovs });
+  t.equal(withNet.bondings['bond0']!.hwaddr, '02:00:00:00:00:b1', 'with a network: the MAC its device really has');
+});
+
 t.test('the shared example: what VDSM reports beyond the old hook', async (t) => {
   const add = capsAdditions(exampleOwned, exampleView);
   t.strictSame(add.networks['vmnet100']!.vlanid, 100, 'a tagged network names its VLAN');
@@ -95,7 +114,7 @@ t.test('the shared example: what VDSM reports beyond the old hook', async (t) =>
   t.strictSame(add.bondings['bond0'], {
     ...NO_IP, mtu: '1500', hwaddr: '52:54:00:aa:00:01', slaves: ['eth1', 'eth2'], active_slave: 'eth2',
     opts: { custom: 'ovs:True,ovs_mode:balance-tcp,ovs_lacp:active' }, switch: 'legacy',
-  }, 'bond: slaves from OVS, the active one from bond/show, the MAC of its first slave');
+  }, 'bond: slaves from OVS, the active one from bond/show, the MAC of its networks (its first slave\'s)');
   t.strictSame(add.networks['vmnet200']!.ports, ['bond0.200'], 'a tap on another VLAN is not a port of the network');
   t.strictSame(add.nics, {}, 'bridged networks put no address on a NIC');
 });
