@@ -14,7 +14,7 @@ export function renderOwned(ovs: OvsState, kernel: KernelState, caps: CapsAdditi
     const onBridge = ports.filter((p) => p.bridge === bridge.name).sort(byName);
     const uplinks = onBridge.filter((p) => p.role === 'uplink' || p.role === 'bond');
     const uplinkText = uplinks.map((p) => p.name).join(', ') || 'none';
-    lines.push(`bridge ${bridge.name}: uplink ${uplinkText}, datapath ${bridge.datapathType}, STP ${bridge.stp ? 'on' : 'off'}`);
+    lines.push(`bridge ${bridge.name}: uplink ${uplinkText}, datapath ${bridge.datapathType}, STP ${bridge.rstp ? 'RSTP' : bridge.stp ? 'on' : 'off'}`);
     for (const bond of uplinks.filter((p) => p.role === 'bond')) lines.push(`  ${renderBond(bond, caps)}`);
     for (const net of onBridge.filter((p) => p.role === 'network')) lines.push(`  ${renderNetwork(net, kernel, caps)}`);
   }

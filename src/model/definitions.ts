@@ -8,6 +8,7 @@ import { checkIfaceName } from './names.js';
 import { checkIPv4, netmaskToPrefix } from './ipv4.js';
 import { checkIPv6, checkIPv6Cidr } from './ipv6.js';
 import { parseBondOptions } from './bond-options.js';
+import { parseBridgeOpts, type BridgeOpts } from './bridge-opts.js';
 import { isRecord, isUnset, toBool, toInt, toStr } from './values.js';
 
 export type Attrs = Record<string, unknown>;
@@ -41,6 +42,8 @@ export interface NetworkDef {
   vlan: number;
   bridged: boolean;
   stp: boolean;
+  /** custom.bridge_opts (with an explicit stp folded in as stp_state): what this network asks of its parent bridge */
+  bridgeOpts: BridgeOpts;
   mtu: number;
   /** static IPv4 (bootproto none/static with ipaddr) */
   ipv4?: IPv4Config;
@@ -143,7 +146,9 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
   const vlan = isUnset(attrs['vlan']) ? 0 : toInt(s, 'vlan', attrs['vlan'], 0, 4094);
   const bridged = isUnset(attrs['bridged']) ? true : toBool(s, 'bridged', attrs['bridged']);
   const stpValue = attrs['stp'] ?? attrs['STP'];
-  const stp = isUnset(stpValue) ? false : toBool(s, 'stp', stpValue);
+  const stpAsked = isUnset(stpValue) ? undefined : toBool(s, 'stp', stpValue);
+  const stp = stpAsked ?? false;
+  const bridgeOpts = parseBridgeOpts(s, custom['bridge_opts'], stpAsked);
   const mtu = isUnset(attrs['mtu']) ? DEFAULT_MTU : toInt(s, 'mtu', attrs['mtu'], 68, 65535);
   const defaultRoute = isUnset(attrs['defaultRoute']) ? false : toBool(s, 'defaultRoute', attrs['defaultRoute']);
 
@@ -159,7 +164,7 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
     bridge = named;
   }
 
-  const def: NetworkDef = Object.assign({ name, uplink, vlan, bridged, stp, mtu, defaultRoute, attrs }, ip);
+  const def: NetworkDef = Object.assign({ name, uplink, vlan, bridged, stp, bridgeOpts, mtu, defaultRoute, attrs }, ip);
   if (bridge) def.bridge = bridge;
   return def;
 }

@@ -4,9 +4,10 @@
  * names objects the hook owns; removals come first so that a device can
  * move (NIC -> bond, bridge -> bridge) within the same transaction.
  */
-import { ovsNics, uplinkMtus, type DesiredState } from '../model/desired.js';
+import { ovsNics, uplinkMtus, type BridgeDef, type DesiredState } from '../model/desired.js';
+import { FLOOD_KEYS, ovsSettings } from '../model/bridge-opts.js';
 import type { BondDef, NetworkDef, Uplink } from '../model/definitions.js';
-import { ORIG_MTU_KEY, OWNER_KEY, type OvsPort, type OvsState, type Role } from './state.js';
+import { OPTS_KEY, ORIG_MTU_KEY, OWNER_KEY, type OvsBridge, type OvsPort, type OvsState, type Role } from './state.js';
 import type { Command } from './vsctl.js';
 
 export interface MtuRestore {
@@ -91,26 +92,52 @@ export function planTransaction(
 
   for (const bridge of desired.bridges.values()) {
     const seen = observed.bridges.get(bridge.name);
-    if (!seen || goneBridges.has(bridge.name)) {
+    const fresh = !seen || goneBridges.has(bridge.name);
+    if (fresh) {
       add(`bridge ${bridge.name} added for uplink ${bridge.uplink.name}`,
         ['add-br', bridge.name],
-        ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`, `stp_enable=${bridge.stp}`, mark('bridge')],
+        ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`, mark('bridge')],
         ['set', 'Port', bridge.name, mark('bridge')],
         ['set', 'Interface', bridge.name, mark('bridge')]);
-    } else {
-      if (seen.datapathType !== datapathType) {
-        add(`bridge ${bridge.name}: datapath type ${seen.datapathType} -> ${datapathType}`,
-          ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`]);
-      }
-      if (seen.stp !== bridge.stp) {
-        add(`bridge ${bridge.name}: STP ${bridge.stp ? 'on' : 'off'}`, ['set', 'Bridge', bridge.name, `stp_enable=${bridge.stp}`]);
-      }
+    } else if (seen.datapathType !== datapathType) {
+      add(`bridge ${bridge.name}: datapath type ${seen.datapathType} -> ${datapathType}`,
+        ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`]);
     }
+    planBridgeOptions(bridge, fresh ? undefined : seen);
     const mtu = mtuOf(bridge.uplink.name);
     if (bridge.uplink.kind === 'nic') {
       planNicUplink(bridge.name, bridge.uplink, mtu);
     } else {
       planBond(bridge.name, desired.bonds.get(bridge.uplink.name)!, mtu);
+    }
+  }
+
+  /** STP/RSTP, snooping and the other_config keys of the bridge options; keys the hook set and no network asks for any more go. */
+  function planBridgeOptions(bridge: BridgeDef, seen: OvsBridge | undefined): void {
+    const want = ovsSettings(bridge.opts);
+    const columns: string[] = [];
+    const column = (name: string, on: boolean, was = false): void => {
+      if (on !== was) columns.push(`${name}=${on}`);
+    };
+    column('stp_enable', want.stp, seen?.stp);
+    column('rstp_enable', want.rstp, seen?.rstp);
+    column('mcast_snooping_enable', want.mcastSnooping, seen?.mcastSnooping);
+    for (const [key, value] of want.otherConfig) {
+      if (seen?.otherConfig.get(key) !== value) columns.push(`other_config:${key}=${value}`);
+    }
+    const keys = [...want.otherConfig.keys()].sort();
+    const had = seen ? [...seen.hookOpts].sort() : [];
+    const record = keys.join(',') !== had.join(',');
+    if (record && keys.length) columns.push(`external_ids:${OPTS_KEY}=${keys.join(',')}`);
+    const opts = [...bridge.opts].map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+    if (columns.length) add(`bridge ${bridge.name}: options ${opts}`, ['set', 'Bridge', bridge.name, ...columns]);
+    const drop = had.filter((k) => !want.otherConfig.has(k) && seen!.otherConfig.has(k));
+    if (drop.length) {
+      add(`bridge ${bridge.name}: options no network asks for any more cleared (${drop.join(', ')})`,
+        ['remove', 'Bridge', bridge.name, 'other_config', ...drop]);
+    }
+    if (record && !keys.length) {
+      add(`bridge ${bridge.name}: no options of the hook's left`, ['remove', 'Bridge', bridge.name, 'external_ids', OPTS_KEY]);
     }
   }
 
@@ -157,13 +184,26 @@ export function planTransaction(
         ['add-br', net.name, bridge, String(net.vlan)],
         ['set', 'Port', net.name, mark('network')],
         ['set', 'Interface', net.name, mark('network'), `mtu_request=${net.mtu}`]);
-      continue;
     }
-    const seen = observed.ports.get(net.name)!;
+    const seen = keptNets.has(net.name) ? observed.ports.get(net.name)! : undefined;
+    planHostFlood(net, bridge, seen);
+    if (!seen) continue;
     if ((seen.tag ?? 0) !== net.vlan) {
       add(`network ${net.name}: VLAN ${seen.tag ?? 0} -> ${net.vlan}`, ['set', 'Port', net.name, `tag=${net.vlan}`]);
     }
     fixMtu(net.name, net.mtu, `network ${net.name}: MTU ${net.mtu}`);
+  }
+
+  /** multicast_router=2: the network's own port (the host, as a Linux bridge device) gets all multicast and reports. */
+  function planHostFlood(net: NetworkDef, bridge: string, seen: OvsPort | undefined): void {
+    const flood = ovsSettings(desired.bridges.get(bridge)!.opts).floodToHost;
+    const present = FLOOD_KEYS.filter((k) => seen?.otherConfig.has(k));
+    if (flood && !FLOOD_KEYS.every((k) => seen?.otherConfig.get(k) === 'true')) {
+      add(`network ${net.name}: all multicast to the host (multicast_router=2)`,
+        ['set', 'Port', net.name, ...FLOOD_KEYS.map((k) => `other_config:${k}=true`)]);
+    } else if (!flood && present.length) {
+      add(`network ${net.name}: multicast to the host as snooping learns it`, ['remove', 'Port', net.name, 'other_config', ...present]);
+    }
   }
 
   // 4. uplinks that leave OVS altogether get their own MTU back

@@ -9,6 +9,8 @@ import { queryArgs, type Row, type TableRead, type Vsctl } from './vsctl.js';
 export const OWNER_KEY = 'vdsm-hook-ovs';
 /** external_ids key on an uplink/slave interface: its kernel MTU before the hook took it. */
 export const ORIG_MTU_KEY = 'vdsm-hook-ovs-orig-mtu';
+/** external_ids key on a bridge: the other_config keys the hook set there (bridge options), comma-separated */
+export const OPTS_KEY = 'vdsm-hook-ovs-opts';
 
 export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network';
 
@@ -18,6 +20,11 @@ export interface OvsBridge {
   role?: Role;
   datapathType: string;
   stp: boolean;
+  rstp: boolean;
+  mcastSnooping: boolean;
+  otherConfig: Map<string, string>;
+  /** the other_config keys the hook set (OPTS_KEY) */
+  hookOpts: string[];
   ports: string[];
 }
 
@@ -31,6 +38,7 @@ export interface OvsPort {
   bondMode: string | null;
   lacp: string | null;
   interfaces: string[];
+  otherConfig: Map<string, string>;
 }
 
 export interface OvsInterface {
@@ -50,8 +58,11 @@ export interface OvsState {
 
 /** The one read of the three tables (fixed, so that the sudoers drop-in can allow exactly it). */
 export const OVS_TABLES: readonly TableRead[] = [
-  { table: 'Bridge', columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'external_ids'] },
-  { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'external_ids'] },
+  {
+    table: 'Bridge',
+    columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'rstp_enable', 'mcast_snooping_enable', 'other_config', 'external_ids'],
+  },
+  { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'other_config', 'external_ids'] },
   { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'external_ids'] },
 ];
 
@@ -78,6 +89,10 @@ export function parseOvsState(tables: Row[][]): OvsState {
       name: String(r['name']),
       datapathType: String(r['datapath_type']),
       stp: r['stp_enable'] === true,
+      rstp: r['rstp_enable'] === true,
+      mcastSnooping: r['mcast_snooping_enable'] === true,
+      otherConfig: new Map(Object.entries(mapOf(r['other_config']))),
+      hookOpts: (ids[OPTS_KEY] ?? '').split(',').filter((k) => k !== ''),
       ports,
     });
     bridges.set(b.name, b);
@@ -95,6 +110,7 @@ export function parseOvsState(tables: Row[][]): OvsState {
       bondMode: optString(r['bond_mode']),
       lacp: optString(r['lacp']),
       interfaces: setOf(r['interfaces']).map((u) => ifaceName.get(uuidOf(u)) ?? ''),
+      otherConfig: new Map(Object.entries(mapOf(r['other_config']))),
     });
     const bridge = bridgeOfPort.get(name);
     if (bridge) p.bridge = bridge;

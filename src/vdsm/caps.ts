@@ -13,6 +13,7 @@ import type { KernelLink, KernelState } from '../host/kernel.js';
 import type { BondDef, NetworkDef } from '../model/definitions.js';
 import type { OvsState } from '../ovs/state.js';
 import { isRecord } from '../model/values.js';
+import { FLOOD_KEYS, linuxOpts, ovsSettings } from '../model/bridge-opts.js';
 
 export interface IpInfo {
   addr: string;
@@ -110,9 +111,15 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
       const parent = view.ovs?.ports.get(net.name)?.bridge;
       const ports = (taps.get(tapKey(parent, net.vlan)) ?? []).concat(southbound);
       const bridge = parent ? view.ovs?.bridges.get(parent) : undefined;
-      const stp = onOff(bridge ? bridge.stp : net.stp);
+      const port = view.ovs?.ports.get(net.name);
+      // as OVS has them; without OVS's answer, as the network asks
+      const opts = bridge && port
+        ? linuxOpts({ ...bridge, floodToHost: FLOOD_KEYS.every((k) => port.otherConfig.get(k) === 'true') })
+        : linuxOpts(ovsSettings(net.bridgeOpts));
+      // as VDSM reads sysfs: STP (kernel or user space, RSTP) is on unless stp_state is 0
+      const stp = onOff(opts['stp_state'] !== '0');
       add.networks[net.name] = Object.assign({ iface: net.name, ports, stp }, common, tag);
-      add.bridges[net.name] = Object.assign({ mtu, ports, stp, opts: {} }, ip);
+      add.bridges[net.name] = Object.assign({ mtu, ports, stp, opts }, ip);
     } else {
       add.networks[net.name] = Object.assign({ iface: southbound, interface: southbound }, common, tag);
     }

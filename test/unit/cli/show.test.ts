@@ -6,9 +6,10 @@ import type { OvsState } from '../../../src/ovs/state.js';
 import { renderOwned } from '../../../src/cli/show.js';
 
 const bridge = (name: string, role?: 'bridge') =>
-  ({ uuid: name, name, datapathType: 'system', stp: name === 'ovsbr-eth3', ports: [], ...(role && { role }) });
+  ({ uuid: name, name, datapathType: 'system', stp: name === 'ovsbr-eth3', rstp: false, mcastSnooping: false,
+    otherConfig: new Map<string, string>(), hookOpts: [], ports: [], ...(role && { role }) });
 const port = (name: string, bridge: string, role: 'uplink' | 'bond' | 'network' | undefined, extra = {}) =>
-  ({ uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, interfaces: [name],
+  ({ uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, interfaces: [name], otherConfig: new Map<string, string>(),
     ...(role && { role }), ...extra });
 
 const ovs: OvsState = {

@@ -15,7 +15,7 @@ function owned(nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}, o
 }
 
 const port = (name: string, bridge: string, extra: Partial<OvsPort> = {}): [string, OvsPort] =>
-  [name, { uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, interfaces: [name], ...extra }];
+  [name, { uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, interfaces: [name], otherConfig: new Map(), ...extra }];
 
 type LinkSpec = { mtu?: number; mac?: string; v4?: string[]; v6?: string[] };
 function kernel(links: Record<string, LinkSpec>, routes: object[] = []) {
@@ -40,7 +40,7 @@ const NO_IP = {
 const request = example('setup-add-vlan-over-bond.json').request;
 const exampleOwned = owned(request.networks, request.bondings, { custom: 'ovs:True,ovs_mode:balance-tcp,ovs_lacp:active' });
 const exampleOvs: OvsState = {
-  bridges: new Map([['ovsbr-bond0', { uuid: 'b', name: 'ovsbr-bond0', role: 'bridge', datapathType: 'system', stp: false, ports: [] }]]),
+  bridges: new Map([['ovsbr-bond0', { uuid: 'b', name: 'ovsbr-bond0', role: 'bridge', datapathType: 'system', stp: false, rstp: false, mcastSnooping: false, otherConfig: new Map(), hookOpts: [], ports: [] }]]),
   ports: new Map([
     port('bond0', 'ovsbr-bond0', { role: 'bond', bondMode: 'balance-tcp', lacp: 'active', interfaces: ['eth2', 'eth1'] }),
     port('ovsbr-bond0', 'ovsbr-bond0', { role: 'bridge' }),
@@ -76,6 +76,8 @@ t.test('the shared example: every field the old hook reported has the same value
         // the old hook's quirks (vdsm-hooks.md §3.4): "bridged" inside bridges/vlans, the bridge's IP on the vlan
         if ((table === 'bridges' || table === 'vlans') && field === 'bridged') continue;
         if (table === 'bondings' && field === 'active_slave') continue;
+        // the old hook reported no bridge options; these are checked below
+        if (table === 'bridges' && field === 'opts') continue;
         const got = (ours[table] as unknown as Record<string, Record<string, unknown>>)[name]?.[field];
         t.strictSame(got, value, `${table}.${name}.${field}`);
       }
@@ -184,4 +186,32 @@ t.test('merge: the additions replace same-named entries, everything else stays a
     t.strictSame(merged[key], pristine[key], `${key}: as it was`);
   }
   t.strictSame(before.networks.ovsmgmt, { stale: true }, 'the input is not changed');
+});
+
+t.test('bridge options: as OVS has them, in sysfs names and Linux units, OVS defaults where unset', async (t) => {
+  const nets = { red: { nic: 'eth1', custom: { ovs: 'true', bridge_opts: 'stp_state=2 forward_delay=1000' } } };
+  const ovs: OvsState = {
+    bridges: new Map([['ovsbr-eth1', {
+      uuid: 'b', name: 'ovsbr-eth1', role: 'bridge', datapathType: 'system', stp: false, rstp: true, mcastSnooping: true,
+      otherConfig: new Map([['rstp-forward-delay', '10'], ['stp-forward-delay', '7'], ['mac-aging-time', '60']]),
+      hookOpts: [], ports: [],
+    }]]),
+    ports: new Map([port('red', 'ovsbr-eth1', {
+      role: 'network', fakeBridge: true, tag: 0,
+      otherConfig: new Map([['mcast-snooping-flood', 'true'], ['mcast-snooping-flood-reports', 'true']]),
+    })]),
+    interfaces: new Map(),
+  };
+  const caps = capsAdditions(owned(nets), { kernel: kernel({ eth1: {}, red: {} }), ovs });
+  t.strictSame(caps.bridges['red']!.opts, {
+    stp_state: '2', multicast_snooping: '1', multicast_router: '2', hash_max: '2048',
+    multicast_membership_interval: '30000', ageing_time: '6000', forward_delay: '1000', hello_time: '200',
+    max_age: '2000', priority: '32768',
+  });
+  t.equal(caps.bridges['red']!.stp, 'on', 'RSTP is STP on, as sysfs stp_state 2 reads');
+  t.equal(caps.networks['red']!.stp, 'on');
+  const bare = capsAdditions(owned({ red: { nic: 'eth1', custom: { ovs: 'true', bridge_opts: 'priority=4096' } } }),
+    { kernel: kernel({ eth1: {}, red: {} }) });
+  t.equal(bare.bridges['red']!.opts['priority'], '4096', 'without OVS: as the network asks');
+  t.equal(bare.bridges['red']!.stp, 'off');
 });
