@@ -9,6 +9,7 @@ import { checkIPv4, netmaskToPrefix } from './ipv4.js';
 import { checkIPv6, checkIPv6Cidr } from './ipv6.js';
 import { parseBondOptions } from './bond-options.js';
 import { parseBridgeOpts, type BridgeOpts } from './bridge-opts.js';
+import { parseHostQos, type HostQos } from './host-qos.js';
 import { isRecord, isUnset, toBool, toInt, toStr } from './values.js';
 
 export type Attrs = Record<string, unknown>;
@@ -44,6 +45,8 @@ export interface NetworkDef {
   stp: boolean;
   /** custom.bridge_opts (with an explicit stp folded in as stp_state): what this network asks of its parent bridge */
   bridgeOpts: BridgeOpts;
+  /** outbound shaping on the uplink */
+  hostQos?: HostQos;
   mtu: number;
   /** static IPv4 (bootproto none/static with ipaddr) */
   ipv4?: IPv4Config;
@@ -152,7 +155,7 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
   const mtu = isUnset(attrs['mtu']) ? DEFAULT_MTU : toInt(s, 'mtu', attrs['mtu'], 68, 65535);
   const defaultRoute = isUnset(attrs['defaultRoute']) ? false : toBool(s, 'defaultRoute', attrs['defaultRoute']);
 
-  if (!isUnset(attrs['hostQos'])) throw new InvalidRequest(s, 'hostQos: is not supported on OVS networks yet');
+  const hostQos = parseHostQos(s, attrs['hostQos']);
   const ip = parseIpConfig(s, attrs, defaultRoute);
 
   let bridge = flag.bridge;
@@ -166,6 +169,7 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
 
   const def: NetworkDef = Object.assign({ name, uplink, vlan, bridged, stp, bridgeOpts, mtu, defaultRoute, attrs }, ip);
   if (bridge) def.bridge = bridge;
+  if (hostQos) def.hostQos = hostQos;
   return def;
 }
 

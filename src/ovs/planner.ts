@@ -6,8 +6,9 @@
  */
 import { ovsNics, uplinkMtus, type BridgeDef, type DesiredState } from '../model/desired.js';
 import { FLOOD_KEYS, ovsSettings } from '../model/bridge-opts.js';
+import { describeQos, queueConfig, queueId, type HostQos } from '../model/host-qos.js';
 import type { BondDef, NetworkDef, Uplink } from '../model/definitions.js';
-import { OPTS_KEY, ORIG_MTU_KEY, OWNER_KEY, type OvsBridge, type OvsPort, type OvsState, type Role } from './state.js';
+import { LS_KEY, OPTS_KEY, ORIG_MTU_KEY, OWNER_KEY, type OvsBridge, type OvsPort, type OvsQueue, type OvsState, type Role } from './state.js';
 import type { Command } from './vsctl.js';
 
 export interface MtuRestore {
@@ -19,6 +20,43 @@ export interface TransactionPlan {
   commands: Command[];
   /** uplinks leaving OVS get back the MTU they had before the hook took them */
   restoreMtu: MtuRestore[];
+}
+
+/** the QoS type whose qdisc this kernel has (it has no hfsc) */
+const HTB = 'linux-htb';
+
+/** A queue as OVS has it against what a network asks. */
+function sameQueue(seen: OvsQueue, qos: HostQos): boolean {
+  const want = queueConfig(qos);
+  return seen.ls === qos.ls && seen.otherConfig.size === want.size && [...want].every(([k, v]) => seen.otherConfig.get(k) === v);
+}
+
+/** The queues of an uplink's shaping networks, by queue id. */
+export function shapedQueues(desired: DesiredState, uplink: string): Map<number, { net: NetworkDef; qos: HostQos }> {
+  const queues = new Map<number, { net: NetworkDef; qos: HostQos }>();
+  for (const net of desired.networks.values()) {
+    if (net.uplink.name === uplink && net.hostQos) queues.set(queueId(net.vlan), { net, qos: net.hostQos });
+  }
+  return queues;
+}
+
+const queueRef = (uplink: string, id: number): string => `@q_${uplink}_${id}`;
+
+function createQueue(uplink: string, id: number, qos: HostQos): string[] {
+  return [
+    `--id=${queueRef(uplink, id)}`, 'create', 'Queue', ...[...queueConfig(qos)].map(([k, v]) => `other_config:${k}=${v}`),
+    mark('queue'), ...(qos.ls === undefined ? [] : [`external_ids:${LS_KEY}=${qos.ls}`]),
+  ];
+}
+
+/** A new linux-htb QoS on the uplink's port: queue 0 for unshaped traffic, one queue per shaping network (the planner's and the ifcfg file's). */
+export function createQos(uplink: string, queues: Map<number, { qos: HostQos }>): string[][] {
+  const ids = [0, ...[...queues.keys()].sort((a, b) => a - b)];
+  return [
+    ...ids.map((id) => createQueue(uplink, id, queues.get(id)?.qos ?? {})),
+    [`--id=@qos_${uplink}`, 'create', 'QoS', `type=${HTB}`, mark('qos'), ...ids.map((id) => `queues:${id}=${queueRef(uplink, id)}`)],
+    ['set', 'Port', uplink, `qos=@qos_${uplink}`],
+  ];
 }
 
 const mark = (role: Role): string => `external_ids:${OWNER_KEY}=${role}`;
@@ -109,6 +147,43 @@ export function planTransaction(
       planNicUplink(bridge.name, bridge.uplink, mtu);
     } else {
       planBond(bridge.name, desired.bonds.get(bridge.uplink.name)!, mtu);
+    }
+    planQos(bridge.uplink.name);
+  }
+
+  /**
+   * hostQos: a linux-htb QoS row on the uplink's port (OVS gives it to each
+   * interface of the port: every slave of a bond) with queue 0 for what no
+   * network shapes and one queue per shaping network; a queue that changes is
+   * replaced, which keeps the qdisc (and the classifiers on it).
+   */
+  function planQos(uplink: string): void {
+    const wanted = shapedQueues(desired, uplink);
+    const port = keptUplinks.has(uplink) ? observed.ports.get(uplink) : undefined;
+    const seen = port?.qos ? observed.qos.get(port.qos) : undefined;
+    const ours = seen?.role === 'qos' && seen.type === HTB ? seen : undefined;
+    if (!wanted.size) {
+      if (seen?.role === 'qos') add(`uplink ${uplink}: no network shapes its traffic any more`, ['clear', 'Port', uplink, 'qos']);
+      return;
+    }
+    const ref = (id: number): string => queueRef(uplink, id);
+    const queue = (id: number, qos: HostQos): string[] => createQueue(uplink, id, qos);
+    const shaped = (net: NetworkDef, qos: HostQos): string => `network ${net.name}: hostQos ${describeQos(qos)} on ${uplink}`;
+    if (!ours) {
+      add(`uplink ${uplink}: htb shaping for ${[...wanted.values()].map(({ net, qos }) => shaped(net, qos)).join(', ')}`,
+        ...createQos(uplink, wanted));
+      return;
+    }
+    if (!ours.queues.has(0)) {
+      add(`uplink ${uplink}: queue 0 for unshaped traffic`, queue(0, {}), ['set', 'QoS', ours.uuid, `queues:0=${ref(0)}`]);
+    }
+    for (const [id, { net, qos }] of wanted) {
+      const was = observed.queues.get(ours.queues.get(id) ?? '');
+      if (was && sameQueue(was, qos)) continue;
+      add(shaped(net, qos), queue(id, qos), ['set', 'QoS', ours.uuid, `queues:${id}=${ref(id)}`]);
+    }
+    for (const id of ours.queues.keys()) {
+      if (id !== 0 && !wanted.has(id)) add(`uplink ${uplink}: queue ${id} no network uses any more`, ['remove', 'QoS', ours.uuid, 'queues', String(id)]);
     }
   }
 

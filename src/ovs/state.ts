@@ -11,8 +11,10 @@ export const OWNER_KEY = 'vdsm-hook-ovs';
 export const ORIG_MTU_KEY = 'vdsm-hook-ovs-orig-mtu';
 /** external_ids key on a bridge: the other_config keys the hook set there (bridge options), comma-separated */
 export const OPTS_KEY = 'vdsm-hook-ovs-opts';
+/** external_ids key on a queue: the network's hostQos link share (ls), which htb has no knob for */
+export const LS_KEY = 'vdsm-hook-ovs-ls';
 
-export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network';
+export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network' | 'qos' | 'queue';
 
 export interface OvsBridge {
   uuid: string;
@@ -39,6 +41,24 @@ export interface OvsPort {
   lacp: string | null;
   interfaces: string[];
   otherConfig: Map<string, string>;
+  /** uuid of its QoS row */
+  qos: string | null;
+}
+
+export interface OvsQos {
+  uuid: string;
+  role?: Role;
+  type: string;
+  /** queue id -> Queue uuid */
+  queues: Map<number, string>;
+}
+
+export interface OvsQueue {
+  uuid: string;
+  role?: Role;
+  otherConfig: Map<string, string>;
+  /** the link share weight the hook recorded (LS_KEY) */
+  ls?: number;
 }
 
 export interface OvsInterface {
@@ -54,6 +74,9 @@ export interface OvsState {
   bridges: Map<string, OvsBridge>;
   ports: Map<string, OvsPort>;
   interfaces: Map<string, OvsInterface>;
+  /** by uuid */
+  qos: Map<string, OvsQos>;
+  queues: Map<string, OvsQueue>;
 }
 
 /** The one read of the three tables (fixed, so that the sudoers drop-in can allow exactly it). */
@@ -62,8 +85,10 @@ export const OVS_TABLES: readonly TableRead[] = [
     table: 'Bridge',
     columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'rstp_enable', 'mcast_snooping_enable', 'other_config', 'external_ids'],
   },
-  { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'other_config', 'external_ids'] },
+  { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'other_config', 'qos', 'external_ids'] },
   { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'external_ids'] },
+  { table: 'QoS', columns: ['_uuid', 'type', 'queues', 'external_ids'] },
+  { table: 'Queue', columns: ['_uuid', 'other_config', 'external_ids'] },
 ];
 
 /** That read as `ovsdb-client` arguments, for those who read through it (the vdsm user, through sudo). */
@@ -75,7 +100,7 @@ export async function readOvsState(vsctl: Vsctl): Promise<OvsState> {
 
 /** The state from the rows of OVS_TABLES, in that order (the reads check there are as many). */
 export function parseOvsState(tables: Row[][]): OvsState {
-  const [bridgeRows, portRows, ifaceRows] = tables as [Row[], Row[], Row[]];
+  const [bridgeRows, portRows, ifaceRows, qosRows, queueRows] = tables as [Row[], Row[], Row[], Row[], Row[]];
   const ifaceName = new Map(ifaceRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
   const portName = new Map(portRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
 
@@ -111,6 +136,7 @@ export function parseOvsState(tables: Row[][]): OvsState {
       lacp: optString(r['lacp']),
       interfaces: setOf(r['interfaces']).map((u) => ifaceName.get(uuidOf(u)) ?? ''),
       otherConfig: new Map(Object.entries(mapOf(r['other_config']))),
+      qos: setOf(r['qos']).map(uuidOf)[0] ?? null,
     });
     const bridge = bridgeOfPort.get(name);
     if (bridge) p.bridge = bridge;
@@ -130,7 +156,24 @@ export function parseOvsState(tables: Row[][]): OvsState {
     if (Number.isInteger(orig) && orig > 0) i.origMtu = orig;
     interfaces.set(i.name, i);
   }
-  return { bridges, ports, interfaces };
+  const qos = new Map<string, OvsQos>();
+  for (const r of qosRows) {
+    const q = withRole<OvsQos>(mapOf(r['external_ids']), {
+      uuid: uuidOf(r['_uuid']),
+      type: String(r['type']),
+      queues: new Map(pairsOf(r['queues']).map(([k, v]) => [Number(k), uuidOf(v)])),
+    });
+    qos.set(q.uuid, q);
+  }
+  const queues = new Map<string, OvsQueue>();
+  for (const r of queueRows) {
+    const ids = mapOf(r['external_ids']);
+    const q = withRole<OvsQueue>(ids, { uuid: uuidOf(r['_uuid']), otherConfig: new Map(Object.entries(mapOf(r['other_config']))) });
+    const ls = Number(ids[LS_KEY]);
+    if (Number.isInteger(ls) && ls > 0) q.ls = ls;
+    queues.set(q.uuid, q);
+  }
+  return { bridges, ports, interfaces, qos, queues };
 }
 
 /** Names of every OVS object the hook does not own. */
@@ -153,8 +196,11 @@ function setOf(value: unknown): unknown[] {
 }
 
 function mapOf(value: unknown): Record<string, string> {
-  if (!Array.isArray(value) || value[0] !== 'map') return {};
-  return Object.fromEntries((value[1] as [string, string][]).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(pairsOf(value).map(([k, v]) => [k, String(v)]));
+}
+
+function pairsOf(value: unknown): [unknown, unknown][] {
+  return Array.isArray(value) && value[0] === 'map' ? (value[1] as [unknown, unknown][]) : [];
 }
 
 function optString(value: unknown): string | null {
@@ -162,7 +208,7 @@ function optString(value: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-const ROLES: readonly string[] = ['bridge', 'uplink', 'bond', 'slave', 'network'];
+const ROLES: readonly string[] = ['bridge', 'uplink', 'bond', 'slave', 'network', 'qos', 'queue'];
 
 /** The row with the role its mark gives, if any (set, not spread: spreading is V8's slow path for thousands of rows). */
 function withRole<T extends { role?: Role }>(ids: Record<string, string>, row: T): T {

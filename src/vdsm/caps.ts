@@ -14,6 +14,7 @@ import type { BondDef, NetworkDef } from '../model/definitions.js';
 import type { OvsState } from '../ovs/state.js';
 import { isRecord } from '../model/values.js';
 import { FLOOD_KEYS, linuxOpts, ovsSettings } from '../model/bridge-opts.js';
+import { queueId, queueQos, reportQos, type HostQos, type QosReport } from '../model/host-qos.js';
 
 export interface IpInfo {
   addr: string;
@@ -44,6 +45,14 @@ export interface NetworkCaps extends Device {
   stp?: 'on' | 'off';
   /** bridgeless networks, as VDSM still reports it for old Engines */
   interface?: string;
+  /** only when the network is shaped */
+  hostQos?: QosReport;
+}
+
+/** One shaped network of an uplink, as VDSM lists them on the NIC or bond: vlan -1 for untagged. */
+export interface UplinkQos {
+  hostQos: QosReport;
+  vlan: number;
 }
 
 export interface BridgeCaps extends Device {
@@ -63,6 +72,7 @@ export interface BondCaps extends Device {
   active_slave: string;
   opts: Record<string, string>;
   switch: string;
+  qos?: UplinkQos[];
 }
 
 export interface CapsAdditions {
@@ -70,8 +80,8 @@ export interface CapsAdditions {
   bridges: Record<string, BridgeCaps>;
   vlans: Record<string, VlanCaps>;
   bondings: Record<string, BondCaps>;
-  /** addresses of bridgeless untagged networks, for the NIC entries VDSM already reports */
-  nics: Record<string, IpInfo>;
+  /** addresses of bridgeless untagged networks and the shaping on the NIC, for the NIC entries VDSM already reports */
+  nics: Record<string, Partial<IpInfo> & { qos?: UplinkQos[] }>;
 }
 
 /** The OVS networks and bonds of the running config, parsed. */
@@ -98,6 +108,7 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
   const add: CapsAdditions = { networks: {}, bridges: {}, vlans: {}, bondings: {}, nics: {} };
   const bondIp = new Map<string, IpInfo>();
   const taps = vmTaps(view.ovs);
+  const uplinkQos = new Map<string, UplinkQos[]>();
   // Object.assign, not object spread: V8 copies spread objects by a slow path, tens of ms per 1000 networks
   for (const net of owned.networks) {
     const link = view.kernel.links.get(net.name);
@@ -106,7 +117,14 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
     const ip = ipInfo(link, view.kernel, net);
     const mtu = String(link.mtu);
     const common = Object.assign({ mtu, bridged: net.bridged, switch: switchOf(net.attrs), southbound }, ip);
-    const tag = net.vlan ? { vlanid: net.vlan } : {};
+    const extra: { vlanid?: number; hostQos?: QosReport } = net.vlan ? { vlanid: net.vlan } : {};
+    const qos = shapingOf(net, view.ovs);
+    if (qos) {
+      extra.hostQos = reportQos(qos);
+      const list = uplinkQos.get(net.uplink.name) ?? [];
+      list.push({ hostQos: reportQos(qos), vlan: net.vlan || -1 });
+      uplinkQos.set(net.uplink.name, list);
+    }
     if (net.bridged) {
       const parent = view.ovs?.ports.get(net.name)?.bridge;
       const ports = (taps.get(tapKey(parent, net.vlan)) ?? []).concat(southbound);
@@ -118,10 +136,10 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
         : linuxOpts(ovsSettings(net.bridgeOpts));
       // as VDSM reads sysfs: STP (kernel or user space, RSTP) is on unless stp_state is 0
       const stp = onOff(opts['stp_state'] !== '0');
-      add.networks[net.name] = Object.assign({ iface: net.name, ports, stp }, common, tag);
+      add.networks[net.name] = Object.assign({ iface: net.name, ports, stp }, common, extra);
       add.bridges[net.name] = Object.assign({ mtu, ports, stp, opts }, ip);
     } else {
-      add.networks[net.name] = Object.assign({ iface: southbound, interface: southbound }, common, tag);
+      add.networks[net.name] = Object.assign({ iface: southbound, interface: southbound }, common, extra);
     }
     if (net.vlan) {
       add.vlans[southbound] = Object.assign({ mtu, iface: net.uplink.name, vlanid: net.vlan }, net.bridged ? NO_IP : ip);
@@ -130,8 +148,14 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
       else bondIp.set(net.uplink.name, ip);
     }
   }
+  for (const [uplink, list] of uplinkQos) {
+    if (owned.bonds.some((b) => b.def.name === uplink)) continue;
+    add.nics[uplink] = Object.assign({}, add.nics[uplink], { qos: list.sort((a, b) => a.vlan - b.vlan) });
+  }
   for (const { def, opts } of owned.bonds) {
     const entry = bondCaps(def, opts, view, bondIp.get(def.name) ?? NO_IP);
+    const qos = uplinkQos.get(def.name);
+    if (entry && qos) entry.qos = qos.sort((a, b) => a.vlan - b.vlan);
     if (entry) add.bondings[def.name] = entry;
   }
   return add;
@@ -150,6 +174,15 @@ export function mergeCaps(caps: Record<string, unknown>, add: CapsAdditions): Re
     out['nics'] = Object.assign({}, nics, Object.fromEntries(touched.map((nic) => [nic, Object.assign({}, nics[nic], add.nics[nic])])));
   }
   return out;
+}
+
+/** The network's shaping as OVS has it (its queue on the uplink's QoS); without OVS's answer, as the network asks. */
+function shapingOf(net: NetworkDef, ovs: OvsState | undefined): HostQos | undefined {
+  if (!ovs) return net.hostQos;
+  const port = ovs.ports.get(net.uplink.name);
+  const qos = port?.qos ? ovs.qos.get(port.qos) : undefined;
+  const queue = qos?.role === 'qos' ? ovs.queues.get(qos.queues.get(queueId(net.vlan)) ?? '') : undefined;
+  return queue ? queueQos(queue.otherConfig, queue.ls) : undefined;
 }
 
 function bondCaps(def: BondDef, opts: Record<string, string>, view: HostView, ip: IpInfo): BondCaps | undefined {

@@ -25,7 +25,7 @@ type Row =
 
 /** An observed OVS DB from short rows; a port's `on` is its bridge, its interfaces default to [its name]. */
 function ovs(...rows: Row[]): OvsState {
-  const state: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map() };
+  const state: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map(), qos: new Map(), queues: new Map() };
   for (const r of rows) {
     if ('bridge' in r) {
       state.bridges.set(r.bridge, {
@@ -38,7 +38,7 @@ function ovs(...rows: Row[]): OvsState {
       state.ports.set(r.port, {
         uuid: `uuid-port-${r.port}`, name: r.port, bridge: r.on, tag: r.tag ?? null, fakeBridge: r.role === 'network',
         bondMode: r.bond?.[0] ?? null, lacp: r.bond?.[1] ?? null, interfaces: r.ifaces ?? [r.port],
-        otherConfig: new Map(Object.entries(r.other ?? {})),
+        otherConfig: new Map(Object.entries(r.other ?? {})), qos: null,
         ...(r.role ? { role: r.role } : {}),
       });
     } else {

@@ -15,7 +15,7 @@ function owned(nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}, o
 }
 
 const port = (name: string, bridge: string, extra: Partial<OvsPort> = {}): [string, OvsPort] =>
-  [name, { uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, interfaces: [name], otherConfig: new Map(), ...extra }];
+  [name, { uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, interfaces: [name], otherConfig: new Map(), qos: null, ...extra }];
 
 type LinkSpec = { mtu?: number; mac?: string; v4?: string[]; v6?: string[] };
 function kernel(links: Record<string, LinkSpec>, routes: object[] = []) {
@@ -50,7 +50,7 @@ const exampleOvs: OvsState = {
     port('vnet0', 'ovsbr-bond0', { tag: 100 }),
     port('vnet1', 'ovsbr-bond0', { tag: 300 }),
   ]),
-  interfaces: new Map(),
+  interfaces: new Map(), qos: new Map(), queues: new Map(),
 };
 const exampleView: HostView = {
   kernel: kernel(
@@ -137,7 +137,7 @@ t.test('an untagged bridgeless network on a bond puts its address on the bond', 
   const ovs: OvsState = {
     bridges: new Map(),
     ports: new Map([port('bond1', 'ovsbr-bond1', { role: 'bond', interfaces: ['eth1', 'eth2'] })]),
-    interfaces: new Map(),
+    interfaces: new Map(), qos: new Map(), queues: new Map(),
   };
   const add = capsAdditions(o, { kernel: kernel({ eth1: { mtu: 9000 }, eth2: { mtu: 9000 }, flat: { v4: ['10.5.0.5/24'] } }), ovs });
   t.strictSame(add.bondings['bond1']!.ipv4addrs, ['10.5.0.5/24']);
@@ -200,7 +200,7 @@ t.test('bridge options: as OVS has them, in sysfs names and Linux units, OVS def
       role: 'network', fakeBridge: true, tag: 0,
       otherConfig: new Map([['mcast-snooping-flood', 'true'], ['mcast-snooping-flood-reports', 'true']]),
     })]),
-    interfaces: new Map(),
+    interfaces: new Map(), qos: new Map(), queues: new Map(),
   };
   const caps = capsAdditions(owned(nets), { kernel: kernel({ eth1: {}, red: {} }), ovs });
   t.strictSame(caps.bridges['red']!.opts, {
