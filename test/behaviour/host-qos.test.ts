@@ -129,3 +129,19 @@ t.test('bad hostQos is refused naming the network and the curve, with nothing ch
   t.equal(await sb.hostOvs.snapshot(), db, 'OVS as it was');
   t.same(await sb.files(), files, 'files and running config as they were');
 });
+
+t.test('on an OVS bond: every slave gets the qdisc and the classifier; caps list it on the bond', async (t) => {
+  const sb = await createSandbox(t);
+  await applyOk(t, sb, setup(
+    { blue: ovsNet({ bonding: 'bond0', vlan: '10', hostQos: QOS }) },
+    { bond0: { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' } },
+  ));
+  for (const slave of ['eth1', 'eth2']) {
+    t.match((await sb.exec(sb.host, 'tc', ['qdisc', 'show', 'dev', slave])).stdout, /qdisc htb 1: root/, `${slave}: OVS's htb`);
+    t.match((await sb.exec(sb.host, 'tc', ['filter', 'show', 'dev', slave, 'parent', '1:'])).stdout, /handle 0xb flowid 1:b/,
+      `${slave}: VLAN 10 into its class`);
+  }
+  const caps = (await sb.runHook('after_get_caps', fixtureJson('caps-before.json'))).output;
+  t.strictSame(caps.bondings.bond0.qos, [{ hostQos: QOS, vlan: 10 }]);
+  t.strictSame(caps.networks.blue.hostQos, QOS);
+});

@@ -394,3 +394,39 @@ t.test('RSTP: rstp_enable and the rstp-* keys', async (t) => {
   t.ok(find(cmds, ['set', 'Bridge', 'ovsbr-eth1'], 'rstp_enable=true', 'other_config:rstp-priority=8192') >= 0);
   t.equal(find(cmds, ['set', 'Bridge', 'ovsbr-eth1'], 'stp_enable=true'), -1, 'not STP as well');
 });
+
+t.test('hostQos: an htb QoS on the uplink port, a queue per shaped network; nothing once OVS has it; changes and removal', async (t) => {
+  const QOS = { out: { ls: { m2: 20 }, ul: { m2: 50000000 } } };
+  const want = desired({ red: { nic: 'eth1', custom: OVS, hostQos: QOS }, blue: { nic: 'eth1', vlan: 10, custom: OVS } });
+  const fresh = plan(want, EMPTY).commands.map((c) => c.args);
+  for (const cmd of [
+    ['--id=@q_eth1_0', 'create', 'Queue', MARK('queue')],
+    ['--id=@q_eth1_4095', 'create', 'Queue', 'other_config:max-rate=50000000', MARK('queue'), 'external_ids:vdsm-hook-ovs-ls=20'],
+    ['--id=@qos_eth1', 'create', 'QoS', 'type=linux-htb', MARK('qos'), 'queues:0=@q_eth1_0', 'queues:4095=@q_eth1_4095'],
+    ['set', 'Port', 'eth1', 'qos=@qos_eth1'],
+  ]) t.ok(fresh.some((c) => JSON.stringify(c) === JSON.stringify(cmd)), cmd.join(' '));
+  t.ok(fresh.findIndex((c) => c[0] === 'set' && c[2] === 'eth1' && c[3] === 'qos=@qos_eth1') > fresh.findIndex((c) => c[0] === 'add-port'),
+    'after the port exists');
+
+  const applied = (maxRate: string): OvsState => {
+    const s = ovs(...RED_ON_ETH1, { port: 'blue', on: 'ovsbr-eth1', role: 'network', tag: 10 }, { iface: 'blue', role: 'network', mtu: 1500, type: 'internal' });
+    s.ports.get('eth1')!.qos = 'uuid-qos';
+    s.qos.set('uuid-qos', { uuid: 'uuid-qos', role: 'qos', type: 'linux-htb', queues: new Map([[0, 'uuid-q0'], [4095, 'uuid-q1']]) });
+    s.queues.set('uuid-q0', { uuid: 'uuid-q0', role: 'queue', otherConfig: new Map() });
+    s.queues.set('uuid-q1', { uuid: 'uuid-q1', role: 'queue', otherConfig: new Map([['max-rate', maxRate]]), ls: 20 });
+    return s;
+  };
+  t.strictSame(plan(want, applied('50000000')).commands, [], 'the same shaping again: nothing');
+  t.strictSame(plan(want, applied('10')).commands.map((c) => c.args), [
+    ['--id=@q_eth1_4095', 'create', 'Queue', 'other_config:max-rate=50000000', MARK('queue'), 'external_ids:vdsm-hook-ovs-ls=20'],
+    ['set', 'QoS', 'uuid-qos', 'queues:4095=@q_eth1_4095'],
+  ], 'a changed queue is replaced in the QoS that stays');
+  const moved = desired({ red: { nic: 'eth1', custom: OVS }, blue: { nic: 'eth1', vlan: 10, custom: OVS, hostQos: QOS } });
+  t.strictSame(plan(moved, applied('50000000')).commands.map((c) => c.args), [
+    ['--id=@q_eth1_10', 'create', 'Queue', 'other_config:max-rate=50000000', MARK('queue'), 'external_ids:vdsm-hook-ovs-ls=20'],
+    ['set', 'QoS', 'uuid-qos', 'queues:10=@q_eth1_10'],
+    ['remove', 'QoS', 'uuid-qos', 'queues', '4095'],
+  ], 'shaping moves from one network to another');
+  t.strictSame(plan(desired({ red: { nic: 'eth1', custom: OVS }, blue: { nic: 'eth1', vlan: 10, custom: OVS } }), applied('50000000'))
+    .commands.map((c) => c.args), [['clear', 'Port', 'eth1', 'qos']], 'no shaping left: the QoS goes');
+});
