@@ -63,13 +63,19 @@ async function mbps(sb: Sandbox, server: string): Promise<number> {
 }
 
 const within20 = (got: number): boolean => got >= (UL / 1e6) * 0.8 && got <= (UL / 1e6) * 1.2;
+/**
+ * Clearly not held to ul: well above the 20% band a capped flow stays in.
+ * Unshaped TCP through the userspace datapath on 2 shared cores measured
+ * 95-190 Mbit/s here, so a higher bar would measure the machine's load.
+ */
+const unheld = (got: number): boolean => got > (UL / 1e6) * 1.5;
 
 t.test('a shaped network is held to its ul, its neighbour on the uplink is not; caps say so; removal lifts it', async (t) => {
   const sb = await host(t, QOS);
   const shaped = await mbps(sb, '10.10.0.2');
   t.ok(within20(shaped), `blue measures ${shaped.toFixed(1)} Mbit/s, within 20% of 50`);
   const free = await mbps(sb, '10.20.0.2');
-  t.ok(free > 2 * (UL / 1e6), `green is not held to it: ${free.toFixed(1)} Mbit/s`);
+  t.ok(unheld(free), `green is not held to it: ${free.toFixed(1)} Mbit/s`);
   t.equal(await sb.hostOvs.vsctl('get', 'QoS', await sb.hostOvs.vsctl('get', 'Port', 'eth1', 'qos'), 'type'), 'linux-htb');
 
   const caps = (await sb.runHook('after_get_caps', fixtureJson('caps-before.json'))).output;
@@ -84,6 +90,20 @@ t.test('a shaped network is held to its ul, its neighbour on the uplink is not; 
   t.same(await sb.files(), files, 'nor any file');
   t.notMatch(again.stderr, /classifiers:/, 'nor a classifier');
 
+  t.match((await sb.files())['etc/sysconfig/network-scripts/ifcfg-eth1'], /--id=@qos_eth1 create QoS type=linux-htb/,
+    'the uplink\'s ifcfg file re-creates the QoS at boot');
+
+  await sb.hostOvs.stopVswitchd();
+  await sb.hostOvs.startVswitchd();
+  t.ok(await sb.ping(sb.vm, '10.10.0.2'), 'traffic again after ovs-vswitchd restarted');
+  t.ok(within20(await mbps(sb, '10.10.0.2')), 'still shaped after an ovs-vswitchd restart');
+
+  const slower = { out: { ...QOS.out, ul: { m2: 30_000_000 } } };
+  await applyOk(t, sb, setup({ blue: blue(slower), green }));
+  const edited = await mbps(sb, '10.10.0.2');
+  t.ok(edited >= 24 && edited <= 36, `ul edited to 30 Mbit/s: blue measures ${edited.toFixed(1)}`);
+  await applyOk(t, sb, setup({ blue: blue(QOS), green }));
+
   // a lost classifier (as if the qdisc had been re-created behind the hook's back) comes back
   await sb.exec(sb.host, 'tc', ['filter', 'del', 'dev', 'eth1', 'parent', '1:', 'pref', '10']);
   const restore = await sb.runCli(['restore']);
@@ -93,7 +113,7 @@ t.test('a shaped network is held to its ul, its neighbour on the uplink is not; 
 
   await applyOk(t, sb, setup({ blue: blue(), green }));
   const lifted = await mbps(sb, '10.10.0.2');
-  t.ok(lifted > 2 * (UL / 1e6), `hostQos removed: blue runs at ${lifted.toFixed(1)} Mbit/s`);
+  t.ok(unheld(lifted), `hostQos removed: blue runs at ${lifted.toFixed(1)} Mbit/s`);
   t.equal(await sb.hostOvs.vsctl('get', 'Port', 'eth1', 'qos'), '[]', 'the uplink has no QoS any more');
   t.equal((await sb.runHook('after_get_caps', fixtureJson('caps-before.json'))).output.nics.eth1.qos, undefined);
 });
@@ -106,7 +126,7 @@ t.test('rollback of a request that shapes a network lifts the limit again', asyn
   const fail = await sb.runHook('after_network_setup_fail', r.output);
   t.equal(fail.exitCode, 0, fail.stderr);
   const after = await mbps(sb, '10.10.0.2');
-  t.ok(after > 2 * (UL / 1e6), `rolled back: blue runs at ${after.toFixed(1)} Mbit/s`);
+  t.ok(unheld(after), `rolled back: blue runs at ${after.toFixed(1)} Mbit/s`);
 });
 
 t.test('bad hostQos is refused naming the network and the curve, with nothing changed', async (t) => {
