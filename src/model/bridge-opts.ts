@@ -73,16 +73,26 @@ export function parseBridgeOpts(subject: string, text: string | undefined, stp: 
     if (state === undefined) opts.set('stp_state', stp ? 1 : 0);
     else if ((state !== 0) !== stp) throw new InvalidRequest(subject, `${attr}: stp_state=${state} contradicts stp ${stp}`);
   }
-  if (opts.get('stp_state') === 2) {
-    if (opts.has('hello_time')) {
-      throw new InvalidRequest(subject, `${attr}: hello_time has no Open vSwitch counterpart under RSTP (stp_state=2)`);
-    }
-    const priority = opts.get('priority');
-    if (priority !== undefined && (priority > 61_440 || priority % 4096 !== 0)) {
-      throw new InvalidRequest(subject, `${attr}: priority=${priority} is not a multiple of 4096 in 0-61440, as RSTP takes it`);
-    }
-  }
+  checkRstp(opts, () => subject, '');
   return opts;
+}
+
+/**
+ * Under RSTP (stp_state=2) OVS has no hello time and rounds a priority down
+ * to a multiple of 4096: both refused. Checked for each network and for a
+ * bridge's merged options, where RSTP may come from another network
+ * (`whose` names it: the network that set the option, and why).
+ */
+export function checkRstp(opts: BridgeOpts, whose: (key: string) => string, why: string): void {
+  if (opts.get('stp_state') !== 2) return;
+  const attr = 'custom.bridge_opts';
+  if (opts.has('hello_time')) {
+    throw new InvalidRequest(whose('hello_time'), `${attr}: hello_time has no Open vSwitch counterpart under RSTP (stp_state=2${why})`);
+  }
+  const priority = opts.get('priority');
+  if (priority !== undefined && (priority > 61_440 || priority % 4096 !== 0)) {
+    throw new InvalidRequest(whose('priority'), `${attr}: priority=${priority} is not a multiple of 4096 in 0-61440, as RSTP (stp_state=2${why}) takes it`);
+  }
 }
 
 /** Port other_config keys that make a network's own port get all multicast and reports (multicast_router=2) */

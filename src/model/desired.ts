@@ -7,7 +7,7 @@ import {
   bondIsOvs, DEFAULT_MTU, networkIsOvs, parseBond, parseNetwork,
   type Attrs, type BondDef, type NetworkDef, type Uplink,
 } from './definitions.js';
-import type { BridgeOpts } from './bridge-opts.js';
+import { checkRstp, type BridgeOpts } from './bridge-opts.js';
 import type { OvsRequest } from '../vdsm/request.js';
 import type { EntryChange, RunningConfig } from '../vdsm/running-config.js';
 
@@ -122,6 +122,9 @@ function planBridges(networks: Map<string, NetworkDef>, bonds: Map<string, BondD
       entry.optBy.set(key, net.name);
     }
     byUplink.set(net.uplink.name, entry);
+  }
+  for (const { opts, optBy } of byUplink.values()) {
+    checkRstp(opts, (key) => `network '${optBy.get(key)}'`, ` of network '${optBy.get('stp_state')}', whose bridge it shares`);
   }
   const bridges = new Map<string, BridgeDef>();
   for (const { uplink, named, opts } of byUplink.values()) {

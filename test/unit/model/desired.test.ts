@@ -253,3 +253,14 @@ t.test('networks on one uplink share its bridge options; different values of one
     blue: { nic: 'eth1', vlan: 5, custom: OVS, stp: false },
   } }), { subject: "network 'blue'", message: /^custom\.bridge_opts: stp_state=0 differs from stp_state=1 of network 'red'/ }, 'STP included');
 });
+
+t.test('RSTP asked by one network holds for the options of the others on its bridge', async (t) => {
+  t.throws(() => build({ nets: {
+    red: { nic: 'eth1', custom: { ...OVS, bridge_opts: 'stp_state=2' } },
+    blue: { nic: 'eth1', vlan: 5, custom: { ...OVS, bridge_opts: 'hello_time=100' } },
+  } }), { subject: "network 'blue'", message: "custom.bridge_opts: hello_time has no Open vSwitch counterpart under RSTP (stp_state=2 of network 'red', whose bridge it shares)" });
+  t.throws(() => build({ nets: {
+    red: { nic: 'eth1', custom: { ...OVS, bridge_opts: 'priority=5000' } },
+    blue: { nic: 'eth1', vlan: 5, custom: { ...OVS, bridge_opts: 'stp_state=2' } },
+  } }), { subject: "network 'red'", message: /^custom\.bridge_opts: priority=5000 is not a multiple of 4096 in 0-61440, as RSTP \(stp_state=2 of network 'blue'/ });
+});
