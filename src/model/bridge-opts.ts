@@ -45,8 +45,6 @@ const SPECS: Record<string, OptSpec> = {
   priority: { min: 0, max: 65_535, fallback: 32_768, stp: 'stp-priority', rstp: 'rstp-priority' },
 };
 
-export const BRIDGE_OPT_KEYS: readonly string[] = Object.keys(SPECS);
-
 /** Parses `key=value ...`; `stp` is the network's stp attribute when given, folded in as stp_state. */
 export function parseBridgeOpts(subject: string, text: string | undefined, stp: boolean | undefined): BridgeOpts {
   const attr = 'custom.bridge_opts';
