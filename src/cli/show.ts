@@ -15,7 +15,7 @@ export function renderOwned(ovs: OvsState, kernel: KernelState, caps: CapsAdditi
     const onBridge = ports.filter((p) => p.bridge === bridge.name).sort(byName);
     const uplinks = onBridge.filter((p) => p.role === 'uplink' || p.role === 'bond');
     const uplinkText = uplinks.map((p) => p.name).join(', ') || 'none';
-    lines.push(`bridge ${bridge.name}: uplink ${uplinkText}, datapath ${bridge.datapathType}, STP ${bridge.stp ? 'on' : 'off'}`);
+    lines.push(`bridge ${bridge.name}: uplink ${uplinkText}, datapath ${bridge.datapathType}, STP ${bridge.rstp ? 'RSTP' : bridge.stp ? 'on' : 'off'}`);
     for (const bond of uplinks.filter((p) => p.role === 'bond')) lines.push(`  ${renderBond(bond, caps)}`);
     for (const net of onBridge.filter((p) => p.role === 'network')) {
       lines.push(`  ${renderNetwork(net, kernel, caps)}`);
@@ -39,12 +39,12 @@ function renderBond(port: OvsPort, caps: CapsAdditions): string {
 function bondTuning(port: OvsPort): string[] {
   const config = port.otherConfig;
   const out: string[] = [];
-  if (config['lacp-time']) out.push(`LACP time ${config['lacp-time']}`);
-  const interval = config['bond-miimon-interval'];
-  if (config['bond-detect-mode'] === 'miimon') out.push(`miimon${interval ? ` ${interval} ms` : ''}`);
+  if (config.get('lacp-time')) out.push(`LACP time ${config.get('lacp-time')}`);
+  const interval = config.get('bond-miimon-interval');
+  if (config.get('bond-detect-mode') === 'miimon') out.push(`miimon${interval ? ` ${interval} ms` : ''}`);
   if (port.bondUpdelay) out.push(`updelay ${port.bondUpdelay} ms`);
   if (port.bondDowndelay) out.push(`downdelay ${port.bondDowndelay} ms`);
-  if (config['bond-primary']) out.push(`primary ${config['bond-primary']}`);
+  if (config.get('bond-primary')) out.push(`primary ${config.get('bond-primary')}`);
   return out;
 }
 

@@ -16,8 +16,10 @@ import { applyFileChanges } from '../host/files.js';
 import type { HookContext } from '../vdsm/hook-io.js';
 import { readDhcpClients, type DhcpClients } from '../host/dhcp.js';
 import { readIpv6Confs, readKernelState, type KernelState } from '../host/kernel.js';
+import { planTc, readTcFilters, renderTc, shapedDevices, type TcFilters } from '../host/tc.js';
 import {
-  applyLinks, leftoverCommands, linkPlanSize, nicAddressesToFlush, nicsDown, NO_RESTORE, planLinks, removeLeftovers, renderLeftovers, renderLinks,
+  applyBatch, applyLinks, leftoverCommands, linkPlanSize, nicAddressesToFlush, nicsDown, NO_RESTORE, planLinks, removeLeftovers, renderLeftovers,
+  renderLinks,
   type LinkPlan, type LinkRestore,
 } from '../host/links.js';
 import { ifcfgChanges, ifcfgSet, readIfcfgDir, renderIfcfg, renderRouteFiles } from '../host/ifcfg.js';
@@ -35,6 +37,8 @@ export interface Observed {
   ovs: OvsState;
   kernel: KernelState;
   dhcp: DhcpClients;
+  /** the hook's classifiers on the interfaces of uplink ports that carry its QoS */
+  tc: TcFilters;
 }
 
 export const NO_REQUEST: OvsRequest = { networks: new Map(), bonds: new Map() };
@@ -65,7 +69,15 @@ export async function observeOnly(
   running: RunningConfig = readRunningConfig(paths),
 ): Promise<Observed> {
   const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS, { kinds: true })]);
-  return { running, ovs, kernel, dhcp: readDhcpClients(paths) };
+  const tc = await readTcFilters(shapedByOvs(ovs), timeoutS);
+  return { running, ovs, kernel, dhcp: readDhcpClients(paths), tc };
+}
+
+/** Interfaces of the hook's uplink ports that carry its QoS: only they can hold its classifiers. */
+function shapedByOvs(ovs: OvsState): string[] {
+  return [...ovs.ports.values()]
+    .filter((p) => (p.role === 'uplink' || p.role === 'bond') && p.qos && ovs.qos.get(p.qos)?.role === 'qos')
+    .flatMap((p) => p.interfaces);
 }
 
 export interface Plan {
@@ -78,6 +90,8 @@ export interface Plan {
   transaction: TransactionPlan;
   /** the kernel changes as far as they are known before the transaction creates devices */
   links: LinkPlan;
+  /** tc commands: the classifiers of the shaping networks, as far as known before the transaction (re)creates qdiscs */
+  tc: Command[];
   /** addresses of NICs OVS takes, flushed, and NICs it brings up: the snapshot keeps them for a rollback */
   flushed: Map<string, string[]>;
   broughtUp: string[];
@@ -114,6 +128,7 @@ export function makePlan(
     leftovers,
     transaction,
     links: planLinks(desired, kernel, observed.dhcp, restore, rebuiltNames(leftovers)),
+    tc: planTc(desired, observed.tc),
     flushed: nicAddressesToFlush(desired, kernel),
     broughtUp: nicsDown(desired, kernel),
     restore,
@@ -124,7 +139,8 @@ export function makePlan(
 }
 
 export function isNoop(plan: Plan): boolean {
-  return plan.leftovers.length === 0 && plan.transaction.commands.length === 0 && linkPlanSize(plan.links) === 0 && plan.entries.files.length === 0
+  return plan.leftovers.length === 0 && plan.transaction.commands.length === 0 && linkPlanSize(plan.links) === 0
+    && plan.tc.length === 0 && plan.entries.files.length === 0
     && plan.ifcfg.files.length === 0 && plan.resolv.write === undefined;
 }
 
@@ -147,6 +163,7 @@ export function renderPlan(plan: Plan): string[] {
     ...(plan.leftovers.length ? ['devices Open vSwitch left behind:', ...renderLeftovers(plan.leftovers)] : []),
     ...(commands.length ? [`OVS transaction (${commands.length} commands):`, ...renderTransaction(commands)] : []),
     ...(linkPlanSize(plan.links) ? ['links:', ...renderLinks(plan.links)] : []),
+    ...(plan.tc.length ? ['classifiers:', ...renderTc(plan.tc)] : []),
     ...(plan.entries.labels.length ? [`running config: ${plan.entries.labels.join(', ')}`] : []),
     ...(plan.ifcfg.labels.length ? [`ifcfg files: ${plan.ifcfg.labels.join(', ')}`] : []),
     ...plan.ifcfg.foreign.map(foreignIfcfgLine),
@@ -219,6 +236,11 @@ async function applyOvsAndLinks({ paths, config, log }: HookContext, vsctl: Vsct
   for (const run of await applyLinks(paths, config.dhcp, links, config.timeout)) {
     log.info(`network ${run.dev}: DHCPv${run.family} client ${run.client} runs (pid ${run.pid})`);
   }
+  // a transaction may have (re)created the qdiscs the classifiers hang on: read them again
+  const shaped = shapedDevices(plan.desired);
+  const tc = commands.length && shaped.size ? planTc(plan.desired, await readTcFilters(shaped.keys(), config.timeout)) : plan.tc;
+  if (tc.length) log.info(`classifiers:\n${renderTc(tc).join('\n')}`);
+  await applyBatch('tc', tc, config.timeout);
   checkpoint('save');
   await applyFileChanges(plan.entries.files);
   const saved = plan.entries.labels;

@@ -305,7 +305,7 @@ export async function applyLinks(paths: HostPaths, dhcp: DhcpSettings, plan: Lin
       throw new HostError(s.path, `${s.why} failed: ${(err as Error).message}`);
     }
   }
-  await applyIpBatch(plan.ip, timeoutS);
+  await applyBatch('ip', plan.ip, timeoutS);
   // clients of several networks wait for their leases side by side
   const started = await Promise.allSettled(plan.dhcpStart.map((s) => startDhcp(paths, dhcp, s)));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -323,20 +323,26 @@ export function leftoverCommands(leftovers: readonly Leftover[]): Command[] {
 }
 
 export async function removeLeftovers(leftovers: readonly Leftover[], timeoutS: number): Promise<void> {
-  await applyIpBatch(leftoverCommands(leftovers), timeoutS);
+  await applyBatch('ip', leftoverCommands(leftovers), timeoutS);
 }
 
-async function applyIpBatch(commands: Command[], timeoutS: number): Promise<void> {
+/**
+ * Commands of `ip` or `tc` as ONE `-batch`; the failing line's command names
+ * the error. An argument with spaces (tc's bytecode) is double-quoted, as
+ * both read it.
+ */
+export async function applyBatch(tool: 'ip' | 'tc', commands: Command[], timeoutS: number): Promise<void> {
   if (commands.length === 0) return;
-  const result = await run('ip', ['-batch', '-'], {
-    input: commands.map((c) => c.args.join(' ')).join('\n') + '\n',
+  const line = (c: Command): string => c.args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ');
+  const result = await run(tool, ['-batch', '-'], {
+    input: commands.map(line).join('\n') + '\n',
     timeoutMs: timeoutS * 1000,
   });
   if (result.exitCode !== 0) {
-    // ip names the failing batch line as "Command failed -:N"
-    const line = Number(/-:(\d+)/.exec(result.stderr)?.[1]);
-    const failed = commands[line - 1];
-    const subject = failed ? `ip ${failed.args.join(' ')}` : 'ip';
+    // ip and tc name the failing batch line as "Command failed -:N"
+    const n = Number(/-:(\d+)/.exec(result.stderr)?.[1]);
+    const failed = commands[n - 1];
+    const subject = failed ? `${tool} ${line(failed)}` : tool;
     throw new HostError(subject, `${failed?.why ?? 'link setup'} failed: ${firstLine(result.stderr)}`);
   }
 }

@@ -9,6 +9,8 @@ import { checkIPv4, netmaskToPrefix } from './ipv4.js';
 import { checkIPv6, checkIPv6Cidr } from './ipv6.js';
 import { ovsBondSettings, parseBondOptions, type OvsBondSettings } from './bond-options.js';
 import { checkMac } from './mac.js';
+import { parseBridgeOpts, type BridgeOpts } from './bridge-opts.js';
+import { parseHostQos, type HostQos } from './host-qos.js';
 import { isRecord, isUnset, toBool, toInt, toStr } from './values.js';
 
 export type Attrs = Record<string, unknown>;
@@ -39,6 +41,10 @@ export interface NetworkDef {
   vlan: number;
   bridged: boolean;
   stp: boolean;
+  /** custom.bridge_opts (with an explicit stp folded in as stp_state): what this network asks of its parent bridge */
+  bridgeOpts: BridgeOpts;
+  /** outbound shaping on the uplink */
+  hostQos?: HostQos;
   mtu: number;
   /** static IPv4 (bootproto none/static with ipaddr) */
   ipv4?: IPv4Config;
@@ -142,11 +148,13 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
   const vlan = isUnset(attrs['vlan']) ? 0 : toInt(s, 'vlan', attrs['vlan'], 0, 4094);
   const bridged = isUnset(attrs['bridged']) ? true : toBool(s, 'bridged', attrs['bridged']);
   const stpValue = attrs['stp'] ?? attrs['STP'];
-  const stp = isUnset(stpValue) ? false : toBool(s, 'stp', stpValue);
+  const stpAsked = isUnset(stpValue) ? undefined : toBool(s, 'stp', stpValue);
+  const stp = stpAsked ?? false;
+  const bridgeOpts = parseBridgeOpts(s, custom['bridge_opts'], stpAsked);
   const mtu = isUnset(attrs['mtu']) ? DEFAULT_MTU : toInt(s, 'mtu', attrs['mtu'], 68, 65535);
   const defaultRoute = isUnset(attrs['defaultRoute']) ? false : toBool(s, 'defaultRoute', attrs['defaultRoute']);
 
-  if (!isUnset(attrs['hostQos'])) throw new InvalidRequest(s, 'hostQos: is not supported on OVS networks yet');
+  const hostQos = parseHostQos(s, attrs['hostQos']);
   const ip = parseIpConfig(s, attrs, defaultRoute);
 
   let bridge = flag.bridge;
@@ -158,8 +166,9 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
     bridge = named;
   }
 
-  const def: NetworkDef = Object.assign({ name, uplink, vlan, bridged, stp, mtu, defaultRoute, attrs }, ip);
+  const def: NetworkDef = Object.assign({ name, uplink, vlan, bridged, stp, bridgeOpts, mtu, defaultRoute, attrs }, ip);
   if (bridge) def.bridge = bridge;
+  if (hostQos) def.hostQos = hostQos;
   return def;
 }
 

@@ -7,13 +7,15 @@ import {
   bondIsOvs, DEFAULT_MTU, networkIsOvs, parseBond, parseNetwork,
   type Attrs, type BondDef, type NetworkDef, type Uplink,
 } from './definitions.js';
+import { checkRstp, type BridgeOpts } from './bridge-opts.js';
 import type { OvsRequest } from '../vdsm/request.js';
 import type { EntryChange, RunningConfig } from '../vdsm/running-config.js';
 
 export interface BridgeDef {
   name: string;
   uplink: Uplink;
-  stp: boolean;
+  /** the Linux bridge options its networks ask for, merged (stp_state among them) */
+  opts: BridgeOpts;
 }
 
 export interface DesiredState {
@@ -148,12 +150,19 @@ function ovsEntries(entries: Map<string, Attrs>, isOvs: (name: string, attrs: At
   return new Map([...entries].filter(([name, attrs]) => isOvs(name, attrs)));
 }
 
-/** One parent bridge per uplink; a network may name the bridge (custom ovs=N / ovs_bridge). */
+/**
+ * One parent bridge per uplink; a network may name the bridge (custom ovs=N /
+ * ovs_bridge). Networks sharing an uplink share its bridge, so their bridge
+ * options (STP included) merge, and two that ask for different values of one
+ * option are refused.
+ */
 function planBridges(networks: Map<string, NetworkDef>, bonds: Map<string, BondDef>): Map<string, BridgeDef> {
-  const byUplink = new Map<string, { uplink: Uplink; named?: string; namedBy?: string; stp: boolean }>();
-  for (const bond of bonds.values()) byUplink.set(bond.name, { uplink: { kind: 'bond', name: bond.name }, stp: false });
+  interface Entry { uplink: Uplink; named?: string; namedBy?: string; opts: Map<string, number>; optBy: Map<string, string> }
+  const fresh = (uplink: Uplink): Entry => ({ uplink, opts: new Map(), optBy: new Map() });
+  const byUplink = new Map<string, Entry>();
+  for (const bond of bonds.values()) byUplink.set(bond.name, fresh({ kind: 'bond', name: bond.name }));
   for (const net of networks.values()) {
-    const entry = byUplink.get(net.uplink.name) ?? { uplink: net.uplink, stp: false };
+    const entry = byUplink.get(net.uplink.name) ?? fresh(net.uplink);
     if (net.bridge) {
       if (entry.named && entry.named !== net.bridge) {
         throw new InvalidRequest(
@@ -164,11 +173,24 @@ function planBridges(networks: Map<string, NetworkDef>, bonds: Map<string, BondD
       entry.named = net.bridge;
       entry.namedBy = net.name;
     }
-    entry.stp ||= net.stp;
+    for (const [key, value] of net.bridgeOpts) {
+      const other = entry.opts.get(key);
+      if (other !== undefined && other !== value) {
+        throw new InvalidRequest(
+          `network '${net.name}'`,
+          `custom.bridge_opts: ${key}=${value} differs from ${key}=${other} of network '${entry.optBy.get(key)}' on the same uplink ${net.uplink.name}, whose bridge they share`,
+        );
+      }
+      entry.opts.set(key, value);
+      entry.optBy.set(key, net.name);
+    }
     byUplink.set(net.uplink.name, entry);
   }
+  for (const { opts, optBy } of byUplink.values()) {
+    checkRstp(opts, (key) => `network '${optBy.get(key)}'`, ` of network '${optBy.get('stp_state')}', whose bridge it shares`);
+  }
   const bridges = new Map<string, BridgeDef>();
-  for (const { uplink, named, stp } of byUplink.values()) {
+  for (const { uplink, named, opts } of byUplink.values()) {
     const name = named ?? defaultBridgeName(uplink.name);
     const other = bridges.get(name);
     if (other) {
@@ -177,7 +199,7 @@ function planBridges(networks: Map<string, NetworkDef>, bonds: Map<string, BondD
         `uplinks ${other.uplink.name} and ${uplink.name} cannot share one bridge; name another bridge in custom.ovs`,
       );
     }
-    bridges.set(name, { name, uplink, stp });
+    bridges.set(name, { name, uplink, opts });
   }
   return bridges;
 }

@@ -30,7 +30,7 @@ export function bondPortEdits(bond: OvsBondSettings, port: OvsPort): { set: stri
   const clear: BondConfigKey[] = [];
   for (const key of BOND_CONFIG_KEYS) {
     const want = bond.config[key];
-    const have = port.otherConfig[key];
+    const have = port.otherConfig.get(key);
     if (want !== undefined && want !== have) set.push(`other_config:${key}=${want}`);
     else if (want === undefined && have !== undefined) clear.push(key);
   }

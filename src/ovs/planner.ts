@@ -4,9 +4,11 @@
  * names objects the hook owns; removals come first so that a device can
  * move (NIC -> bond, bridge -> bridge) within the same transaction.
  */
-import { ovsNics, uplinkMacs, uplinkMtus, type DesiredState } from '../model/desired.js';
+import { ovsNics, uplinkMacs, uplinkMtus, type BridgeDef, type DesiredState } from '../model/desired.js';
+import { FLOOD_KEYS, ovsSettings } from '../model/bridge-opts.js';
+import { describeQos, queueConfig, queueId, type HostQos } from '../model/host-qos.js';
 import type { BondDef, NetworkDef, Uplink } from '../model/definitions.js';
-import { ORIG_MTU_KEY, OWNER_KEY, type OvsPort, type OvsState, type Role } from './state.js';
+import { LS_KEY, OPTS_KEY, ORIG_MTU_KEY, OWNER_KEY, type OvsBridge, type OvsPort, type OvsQueue, type OvsState, type Role } from './state.js';
 import type { Command } from './vsctl.js';
 import { bondPortEdits, bondPortSettings } from './bond-port.js';
 
@@ -25,6 +27,43 @@ export interface TransactionPlan {
   commands: Command[];
   /** uplinks leaving OVS get back the MTU they had before the hook took them */
   restoreMtu: MtuRestore[];
+}
+
+/** the QoS type whose qdisc this kernel has (it has no hfsc) */
+const HTB = 'linux-htb';
+
+/** A queue as OVS has it against what a network asks. */
+function sameQueue(seen: OvsQueue, qos: HostQos): boolean {
+  const want = queueConfig(qos);
+  return seen.ls === qos.ls && seen.otherConfig.size === want.size && [...want].every(([k, v]) => seen.otherConfig.get(k) === v);
+}
+
+/** The queues of an uplink's shaping networks, by queue id. */
+export function shapedQueues(desired: DesiredState, uplink: string): Map<number, { net: NetworkDef; qos: HostQos }> {
+  const queues = new Map<number, { net: NetworkDef; qos: HostQos }>();
+  for (const net of desired.networks.values()) {
+    if (net.uplink.name === uplink && net.hostQos) queues.set(queueId(net.vlan), { net, qos: net.hostQos });
+  }
+  return queues;
+}
+
+const queueRef = (uplink: string, id: number): string => `@q_${uplink}_${id}`;
+
+function createQueue(uplink: string, id: number, qos: HostQos): string[] {
+  return [
+    `--id=${queueRef(uplink, id)}`, 'create', 'Queue', ...[...queueConfig(qos)].map(([k, v]) => `other_config:${k}=${v}`),
+    mark('queue'), ...(qos.ls === undefined ? [] : [`external_ids:${LS_KEY}=${qos.ls}`]),
+  ];
+}
+
+/** A new linux-htb QoS on the uplink's port: queue 0 for unshaped traffic, one queue per shaping network (the planner's and the ifcfg file's). */
+export function createQos(uplink: string, queues: Map<number, { qos: HostQos }>): string[][] {
+  const ids = [0, ...[...queues.keys()].sort((a, b) => a - b)];
+  return [
+    ...ids.map((id) => createQueue(uplink, id, queues.get(id)?.qos ?? {})),
+    [`--id=@qos_${uplink}`, 'create', 'QoS', `type=${HTB}`, mark('qos'), ...ids.map((id) => `queues:${id}=${queueRef(uplink, id)}`)],
+    ['set', 'Port', uplink, `qos=@qos_${uplink}`],
+  ];
 }
 
 const mark = (role: Role): string => `external_ids:${OWNER_KEY}=${role}`;
@@ -101,26 +140,89 @@ export function planTransaction(
 
   for (const bridge of desired.bridges.values()) {
     const seen = observed.bridges.get(bridge.name);
-    if (!seen || goneBridges.has(bridge.name)) {
+    const fresh = !seen || goneBridges.has(bridge.name);
+    if (fresh) {
       add(`bridge ${bridge.name} added for uplink ${bridge.uplink.name}`,
         ['add-br', bridge.name],
-        ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`, `stp_enable=${bridge.stp}`, mark('bridge')],
+        ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`, mark('bridge')],
         ['set', 'Port', bridge.name, mark('bridge')],
         ['set', 'Interface', bridge.name, mark('bridge')]);
-    } else {
-      if (seen.datapathType !== datapathType) {
-        add(`bridge ${bridge.name}: datapath type ${seen.datapathType} -> ${datapathType}`,
-          ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`]);
-      }
-      if (seen.stp !== bridge.stp) {
-        add(`bridge ${bridge.name}: STP ${bridge.stp ? 'on' : 'off'}`, ['set', 'Bridge', bridge.name, `stp_enable=${bridge.stp}`]);
-      }
+    } else if (seen.datapathType !== datapathType) {
+      add(`bridge ${bridge.name}: datapath type ${seen.datapathType} -> ${datapathType}`,
+        ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`]);
     }
+    planBridgeOptions(bridge, fresh ? undefined : seen);
     const mtu = mtuOf(bridge.uplink.name);
     if (bridge.uplink.kind === 'nic') {
       planNicUplink(bridge.name, bridge.uplink, mtu);
     } else {
       planBond(bridge.name, desired.bonds.get(bridge.uplink.name)!, mtu);
+    }
+    planQos(bridge.uplink.name);
+  }
+
+  /**
+   * hostQos: a linux-htb QoS row on the uplink's port (OVS gives it to each
+   * interface of the port: every slave of a bond) with queue 0 for what no
+   * network shapes and one queue per shaping network; a queue that changes is
+   * replaced, which keeps the qdisc (and the classifiers on it).
+   */
+  function planQos(uplink: string): void {
+    const wanted = shapedQueues(desired, uplink);
+    const port = keptUplinks.has(uplink) ? observed.ports.get(uplink) : undefined;
+    const seen = port?.qos ? observed.qos.get(port.qos) : undefined;
+    const ours = seen?.role === 'qos' && seen.type === HTB ? seen : undefined;
+    if (!wanted.size) {
+      if (seen?.role === 'qos') add(`uplink ${uplink}: no network shapes its traffic any more`, ['clear', 'Port', uplink, 'qos']);
+      return;
+    }
+    const ref = (id: number): string => queueRef(uplink, id);
+    const queue = (id: number, qos: HostQos): string[] => createQueue(uplink, id, qos);
+    const shaped = (net: NetworkDef, qos: HostQos): string => `network ${net.name}: hostQos ${describeQos(qos)} on ${uplink}`;
+    if (!ours) {
+      add(`uplink ${uplink}: htb shaping for ${[...wanted.values()].map(({ net, qos }) => shaped(net, qos)).join(', ')}`,
+        ...createQos(uplink, wanted));
+      return;
+    }
+    if (!ours.queues.has(0)) {
+      add(`uplink ${uplink}: queue 0 for unshaped traffic`, queue(0, {}), ['set', 'QoS', ours.uuid, `queues:0=${ref(0)}`]);
+    }
+    for (const [id, { net, qos }] of wanted) {
+      const was = observed.queues.get(ours.queues.get(id) ?? '');
+      if (was && sameQueue(was, qos)) continue;
+      add(shaped(net, qos), queue(id, qos), ['set', 'QoS', ours.uuid, `queues:${id}=${ref(id)}`]);
+    }
+    for (const id of ours.queues.keys()) {
+      if (id !== 0 && !wanted.has(id)) add(`uplink ${uplink}: queue ${id} no network uses any more`, ['remove', 'QoS', ours.uuid, 'queues', String(id)]);
+    }
+  }
+
+  /** STP/RSTP, snooping and the other_config keys of the bridge options; keys the hook set and no network asks for any more go. */
+  function planBridgeOptions(bridge: BridgeDef, seen: OvsBridge | undefined): void {
+    const want = ovsSettings(bridge.opts);
+    const columns: string[] = [];
+    const column = (name: string, on: boolean, was = false): void => {
+      if (on !== was) columns.push(`${name}=${on}`);
+    };
+    column('stp_enable', want.stp, seen?.stp);
+    column('rstp_enable', want.rstp, seen?.rstp);
+    column('mcast_snooping_enable', want.mcastSnooping, seen?.mcastSnooping);
+    for (const [key, value] of want.otherConfig) {
+      if (seen?.otherConfig.get(key) !== value) columns.push(`other_config:${key}=${value}`);
+    }
+    const keys = [...want.otherConfig.keys()].sort();
+    const had = seen ? [...seen.hookOpts].sort() : [];
+    const record = keys.join(',') !== had.join(',');
+    if (record && keys.length) columns.push(`external_ids:${OPTS_KEY}=${keys.join(',')}`);
+    const opts = [...bridge.opts].map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+    if (columns.length) add(`bridge ${bridge.name}: options ${opts}`, ['set', 'Bridge', bridge.name, ...columns]);
+    const drop = had.filter((k) => !want.otherConfig.has(k) && seen!.otherConfig.has(k));
+    if (drop.length) {
+      add(`bridge ${bridge.name}: options no network asks for any more cleared (${drop.join(', ')})`,
+        ['remove', 'Bridge', bridge.name, 'other_config', ...drop]);
+    }
+    if (record && !keys.length) {
+      add(`bridge ${bridge.name}: no options of the hook's left`, ['remove', 'Bridge', bridge.name, 'external_ids', OPTS_KEY]);
     }
   }
 
@@ -174,15 +276,28 @@ export function planTransaction(
         ['add-br', net.name, bridge, String(net.vlan)],
         ['set', 'Port', net.name, mark('network')],
         ['set', 'Interface', net.name, mark('network'), `mtu_request=${net.mtu}`, ...macArgs]);
-      continue;
     }
-    const seen = observed.ports.get(net.name)!;
+    const seen = keptNets.has(net.name) ? observed.ports.get(net.name)! : undefined;
+    planHostFlood(net, bridge, seen);
+    if (!seen) continue;
     if ((seen.tag ?? 0) !== net.vlan) {
       add(`network ${net.name}: VLAN ${seen.tag ?? 0} -> ${net.vlan}`, ['set', 'Port', net.name, `tag=${net.vlan}`]);
     }
     fixMtu(net.name, net.mtu, `network ${net.name}: MTU ${net.mtu}`);
     if (mac && observed.interfaces.get(net.name)?.mac !== mac) {
       add(`network ${net.name}: MAC ${mac} of its uplink ${net.uplink.name}`, ['set', 'Interface', net.name, macColumn(mac)]);
+    }
+  }
+
+  /** multicast_router=2: the network's own port (the host, as a Linux bridge device) gets all multicast and reports. */
+  function planHostFlood(net: NetworkDef, bridge: string, seen: OvsPort | undefined): void {
+    const flood = ovsSettings(desired.bridges.get(bridge)!.opts).floodToHost;
+    const present = FLOOD_KEYS.filter((k) => seen?.otherConfig.has(k));
+    if (flood && !FLOOD_KEYS.every((k) => seen?.otherConfig.get(k) === 'true')) {
+      add(`network ${net.name}: all multicast to the host (multicast_router=2)`,
+        ['set', 'Port', net.name, ...FLOOD_KEYS.map((k) => `other_config:${k}=true`)]);
+    } else if (!flood && present.length) {
+      add(`network ${net.name}: multicast to the host as snooping learns it`, ['remove', 'Port', net.name, 'other_config', ...present]);
     }
   }
 

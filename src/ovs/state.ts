@@ -9,8 +9,12 @@ import { queryArgs, type Row, type TableRead, type Vsctl } from './vsctl.js';
 export const OWNER_KEY = 'vdsm-hook-ovs';
 /** external_ids key on an uplink/slave interface: its kernel MTU before the hook took it. */
 export const ORIG_MTU_KEY = 'vdsm-hook-ovs-orig-mtu';
+/** external_ids key on a bridge: the other_config keys the hook set there (bridge options), comma-separated */
+export const OPTS_KEY = 'vdsm-hook-ovs-opts';
+/** external_ids key on a queue: the network's hostQos link share (ls), which htb has no knob for */
+export const LS_KEY = 'vdsm-hook-ovs-ls';
 
-export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network';
+export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network' | 'qos' | 'queue';
 
 export interface OvsBridge {
   uuid: string;
@@ -18,6 +22,11 @@ export interface OvsBridge {
   role?: Role;
   datapathType: string;
   stp: boolean;
+  rstp: boolean;
+  mcastSnooping: boolean;
+  otherConfig: Map<string, string>;
+  /** the other_config keys the hook set (OPTS_KEY) */
+  hookOpts: string[];
   ports: string[];
 }
 
@@ -33,8 +42,26 @@ export interface OvsPort {
   /** bond_updelay, bond_downdelay: ms (0, OVS's default, when unset) */
   bondUpdelay: number;
   bondDowndelay: number;
-  otherConfig: Record<string, string>;
   interfaces: string[];
+  otherConfig: Map<string, string>;
+  /** uuid of its QoS row */
+  qos: string | null;
+}
+
+export interface OvsQos {
+  uuid: string;
+  role?: Role;
+  type: string;
+  /** queue id -> Queue uuid */
+  queues: Map<number, string>;
+}
+
+export interface OvsQueue {
+  uuid: string;
+  role?: Role;
+  otherConfig: Map<string, string>;
+  /** the link share weight the hook recorded (LS_KEY) */
+  ls?: number;
 }
 
 export interface OvsInterface {
@@ -52,14 +79,22 @@ export interface OvsState {
   bridges: Map<string, OvsBridge>;
   ports: Map<string, OvsPort>;
   interfaces: Map<string, OvsInterface>;
+  /** by uuid */
+  qos: Map<string, OvsQos>;
+  queues: Map<string, OvsQueue>;
 }
 
 /** The one read of the three tables (fixed, so that the sudoers drop-in can allow exactly it). */
 export const OVS_TABLES: readonly TableRead[] = [
-  { table: 'Bridge', columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'external_ids'] },
+  {
+    table: 'Bridge',
+    columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'rstp_enable', 'mcast_snooping_enable', 'other_config', 'external_ids'],
+  },
   { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp',
-    'bond_updelay', 'bond_downdelay', 'other_config', 'external_ids'] },
+    'bond_updelay', 'bond_downdelay', 'other_config', 'qos', 'external_ids'] },
   { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'mac', 'external_ids'] },
+  { table: 'QoS', columns: ['_uuid', 'type', 'queues', 'external_ids'] },
+  { table: 'Queue', columns: ['_uuid', 'other_config', 'external_ids'] },
 ];
 
 /** That read as `ovsdb-client` arguments, for those who read through it (the vdsm user, through sudo). */
@@ -71,7 +106,7 @@ export async function readOvsState(vsctl: Vsctl): Promise<OvsState> {
 
 /** The state from the rows of OVS_TABLES, in that order (the reads check there are as many). */
 export function parseOvsState(tables: Row[][]): OvsState {
-  const [bridgeRows, portRows, ifaceRows] = tables as [Row[], Row[], Row[]];
+  const [bridgeRows, portRows, ifaceRows, qosRows, queueRows] = tables as [Row[], Row[], Row[], Row[], Row[]];
   const ifaceName = new Map(ifaceRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
   const portName = new Map(portRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
 
@@ -85,6 +120,10 @@ export function parseOvsState(tables: Row[][]): OvsState {
       name: String(r['name']),
       datapathType: String(r['datapath_type']),
       stp: r['stp_enable'] === true,
+      rstp: r['rstp_enable'] === true,
+      mcastSnooping: r['mcast_snooping_enable'] === true,
+      otherConfig: new Map(Object.entries(mapOf(r['other_config']))),
+      hookOpts: (ids[OPTS_KEY] ?? '').split(',').filter((k) => k !== ''),
       ports,
     });
     bridges.set(b.name, b);
@@ -103,8 +142,9 @@ export function parseOvsState(tables: Row[][]): OvsState {
       lacp: optString(r['lacp']),
       bondUpdelay: intOr0(r['bond_updelay']),
       bondDowndelay: intOr0(r['bond_downdelay']),
-      otherConfig: mapOf(r['other_config']),
       interfaces: setOf(r['interfaces']).map((u) => ifaceName.get(uuidOf(u)) ?? ''),
+      otherConfig: new Map(Object.entries(mapOf(r['other_config']))),
+      qos: setOf(r['qos']).map(uuidOf)[0] ?? null,
     });
     const bridge = bridgeOfPort.get(name);
     if (bridge) p.bridge = bridge;
@@ -125,7 +165,24 @@ export function parseOvsState(tables: Row[][]): OvsState {
     if (Number.isInteger(orig) && orig > 0) i.origMtu = orig;
     interfaces.set(i.name, i);
   }
-  return { bridges, ports, interfaces };
+  const qos = new Map<string, OvsQos>();
+  for (const r of qosRows) {
+    const q = withRole<OvsQos>(mapOf(r['external_ids']), {
+      uuid: uuidOf(r['_uuid']),
+      type: String(r['type']),
+      queues: new Map(pairsOf(r['queues']).map(([k, v]) => [Number(k), uuidOf(v)])),
+    });
+    qos.set(q.uuid, q);
+  }
+  const queues = new Map<string, OvsQueue>();
+  for (const r of queueRows) {
+    const ids = mapOf(r['external_ids']);
+    const q = withRole<OvsQueue>(ids, { uuid: uuidOf(r['_uuid']), otherConfig: new Map(Object.entries(mapOf(r['other_config']))) });
+    const ls = Number(ids[LS_KEY]);
+    if (Number.isInteger(ls) && ls > 0) q.ls = ls;
+    queues.set(q.uuid, q);
+  }
+  return { bridges, ports, interfaces, qos, queues };
 }
 
 /** Names of every OVS object the hook does not own. */
@@ -148,8 +205,11 @@ function setOf(value: unknown): unknown[] {
 }
 
 function mapOf(value: unknown): Record<string, string> {
-  if (!Array.isArray(value) || value[0] !== 'map') return {};
-  return Object.fromEntries((value[1] as [string, string][]).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(pairsOf(value).map(([k, v]) => [k, String(v)]));
+}
+
+function pairsOf(value: unknown): [unknown, unknown][] {
+  return Array.isArray(value) && value[0] === 'map' ? (value[1] as [unknown, unknown][]) : [];
 }
 
 function intOr0(value: unknown): number {
@@ -161,7 +221,7 @@ function optString(value: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-const ROLES: readonly string[] = ['bridge', 'uplink', 'bond', 'slave', 'network'];
+const ROLES: readonly string[] = ['bridge', 'uplink', 'bond', 'slave', 'network', 'qos', 'queue'];
 
 /** The row with the role its mark gives, if any (set, not spread: spreading is V8's slow path for thousands of rows). */
 function withRole<T extends { role?: Role }>(ids: Record<string, string>, row: T): T {

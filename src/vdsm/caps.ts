@@ -13,6 +13,8 @@ import type { KernelLink, KernelState } from '../host/kernel.js';
 import type { BondDef, NetworkDef } from '../model/definitions.js';
 import type { OvsState } from '../ovs/state.js';
 import { isRecord } from '../model/values.js';
+import { FLOOD_KEYS, linuxOpts, ovsSettings } from '../model/bridge-opts.js';
+import { queueId, queueQos, reportQos, type HostQos, type QosReport } from '../model/host-qos.js';
 
 export interface IpInfo {
   addr: string;
@@ -43,6 +45,14 @@ export interface NetworkCaps extends Device {
   stp?: 'on' | 'off';
   /** bridgeless networks, as VDSM still reports it for old Engines */
   interface?: string;
+  /** only when the network is shaped */
+  hostQos?: QosReport;
+}
+
+/** One shaped network of an uplink, as VDSM lists them on the NIC or bond: vlan -1 for untagged. */
+export interface UplinkQos {
+  hostQos: QosReport;
+  vlan: number;
 }
 
 export interface BridgeCaps extends Device {
@@ -62,6 +72,7 @@ export interface BondCaps extends Device {
   active_slave: string;
   opts: Record<string, string>;
   switch: string;
+  qos?: UplinkQos[];
 }
 
 export interface CapsAdditions {
@@ -69,8 +80,8 @@ export interface CapsAdditions {
   bridges: Record<string, BridgeCaps>;
   vlans: Record<string, VlanCaps>;
   bondings: Record<string, BondCaps>;
-  /** addresses of bridgeless untagged networks, for the NIC entries VDSM already reports */
-  nics: Record<string, IpInfo>;
+  /** addresses of bridgeless untagged networks and the shaping on the NIC, for the NIC entries VDSM already reports */
+  nics: Record<string, Partial<IpInfo> & { qos?: UplinkQos[] }>;
 }
 
 /** The OVS networks and bonds of the running config, parsed. */
@@ -99,6 +110,7 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
   /** the MAC a bond's network devices have: the bond's own, as the Engine sees a Linux bond's */
   const bondMac = new Map<string, string>();
   const taps = vmTaps(view.ovs);
+  const uplinkQos = new Map<string, UplinkQos[]>();
   // Object.assign, not object spread: V8 copies spread objects by a slow path, tens of ms per 1000 networks
   for (const net of owned.networks) {
     const link = view.kernel.links.get(net.name);
@@ -108,16 +120,29 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
     const ip = ipInfo(link, view.kernel, net);
     const mtu = String(link.mtu);
     const common = Object.assign({ mtu, bridged: net.bridged, switch: switchOf(net.attrs), southbound }, ip);
-    const tag = net.vlan ? { vlanid: net.vlan } : {};
+    const extra: { vlanid?: number; hostQos?: QosReport } = net.vlan ? { vlanid: net.vlan } : {};
+    const qos = shapingOf(net, view.ovs);
+    if (qos) {
+      extra.hostQos = reportQos(qos);
+      const list = uplinkQos.get(net.uplink.name) ?? [];
+      list.push({ hostQos: reportQos(qos), vlan: net.vlan || -1 });
+      uplinkQos.set(net.uplink.name, list);
+    }
     if (net.bridged) {
       const parent = view.ovs?.ports.get(net.name)?.bridge;
       const ports = (taps.get(tapKey(parent, net.vlan)) ?? []).concat(southbound);
       const bridge = parent ? view.ovs?.bridges.get(parent) : undefined;
-      const stp = onOff(bridge ? bridge.stp : net.stp);
-      add.networks[net.name] = Object.assign({ iface: net.name, ports, stp }, common, tag);
-      add.bridges[net.name] = Object.assign({ mtu, ports, stp, opts: {} }, ip);
+      const port = view.ovs?.ports.get(net.name);
+      // as OVS has them; without OVS's answer, as the network asks
+      const opts = bridge && port
+        ? linuxOpts({ ...bridge, floodToHost: FLOOD_KEYS.every((k) => port.otherConfig.get(k) === 'true') })
+        : linuxOpts(ovsSettings(net.bridgeOpts));
+      // as VDSM reads sysfs: STP (kernel or user space, RSTP) is on unless stp_state is 0
+      const stp = onOff(opts['stp_state'] !== '0');
+      add.networks[net.name] = Object.assign({ iface: net.name, ports, stp }, common, extra);
+      add.bridges[net.name] = Object.assign({ mtu, ports, stp, opts }, ip);
     } else {
-      add.networks[net.name] = Object.assign({ iface: southbound, interface: southbound }, common, tag);
+      add.networks[net.name] = Object.assign({ iface: southbound, interface: southbound }, common, extra);
     }
     if (net.vlan) {
       add.vlans[southbound] = Object.assign({ mtu, iface: net.uplink.name, vlanid: net.vlan }, net.bridged ? NO_IP : ip);
@@ -126,8 +151,14 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
       else bondIp.set(net.uplink.name, ip);
     }
   }
+  for (const [uplink, list] of uplinkQos) {
+    if (owned.bonds.some((b) => b.def.name === uplink)) continue;
+    add.nics[uplink] = Object.assign({}, add.nics[uplink], { qos: list.sort((a, b) => a.vlan - b.vlan) });
+  }
   for (const { def, opts } of owned.bonds) {
     const entry = bondCaps(def, opts, view, bondIp.get(def.name) ?? NO_IP, bondMac.get(def.name));
+    const qos = uplinkQos.get(def.name);
+    if (entry && qos) entry.qos = qos.sort((a, b) => a.vlan - b.vlan);
     if (entry) add.bondings[def.name] = entry;
   }
   return add;
@@ -146,6 +177,15 @@ export function mergeCaps(caps: Record<string, unknown>, add: CapsAdditions): Re
     out['nics'] = Object.assign({}, nics, Object.fromEntries(touched.map((nic) => [nic, Object.assign({}, nics[nic], add.nics[nic])])));
   }
   return out;
+}
+
+/** The network's shaping as OVS has it (its queue on the uplink's QoS); without OVS's answer, as the network asks. */
+function shapingOf(net: NetworkDef, ovs: OvsState | undefined): HostQos | undefined {
+  if (!ovs) return net.hostQos;
+  const port = ovs.ports.get(net.uplink.name);
+  const qos = port?.qos ? ovs.qos.get(port.qos) : undefined;
+  const queue = qos?.role === 'qos' ? ovs.queues.get(qos.queues.get(queueId(net.vlan)) ?? '') : undefined;
+  return queue ? queueQos(queue.otherConfig, queue.ls) : undefined;
 }
 
 function bondCaps(def: BondDef, opts: Record<string, string>, view: HostView, ip: IpInfo, mac: string | undefined): BondCaps | undefined {

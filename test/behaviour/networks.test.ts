@@ -207,7 +207,8 @@ t.test('STP is set on the parent bridge; every row the hook creates carries its 
   const sb = await createSandbox(t);
   await apply(t, sb, setup({
     s1: ovsNet({ nic: 'eth1', vlan: 1, stp: true }),
-    s2: ovsNet({ nic: 'eth1', vlan: 2, STP: 'no' }),
+    // a network that does not mention STP leaves it to the others on its uplink (one saying 'no' would be refused)
+    s2: ovsNet({ nic: 'eth1', vlan: 2 }),
     s3: ovsNet({ nic: 'eth2', vlan: 3 }),
   }));
   t.equal(await sb.hostOvs.vsctl('get', 'Bridge', 'ovsbr-eth1', 'stp_enable'), 'true', 'a network asking for STP');

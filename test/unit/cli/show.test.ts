@@ -6,9 +6,10 @@ import type { OvsState } from '../../../src/ovs/state.js';
 import { renderOwned } from '../../../src/cli/show.js';
 
 const bridge = (name: string, role?: 'bridge') =>
-  ({ uuid: name, name, datapathType: 'system', stp: name === 'ovsbr-eth3', ports: [], ...(role && { role }) });
+  ({ uuid: name, name, datapathType: 'system', stp: name === 'ovsbr-eth3', rstp: false, mcastSnooping: false,
+    otherConfig: new Map<string, string>(), hookOpts: [], ports: [], ...(role && { role }) });
 const port = (name: string, bridge: string, role: 'uplink' | 'bond' | 'network' | undefined, extra = {}) =>
-  ({ uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, bondUpdelay: 0, bondDowndelay: 0, otherConfig: {}, interfaces: [name],
+  ({ uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null, bondUpdelay: 0, bondDowndelay: 0, interfaces: [name], otherConfig: new Map<string, string>(), qos: null,
     ...(role && { role }), ...extra });
 
 const ovs: OvsState = {
@@ -25,7 +26,7 @@ const ovs: OvsState = {
     ['eth3', port('eth3', 'ovsbr-eth3', 'uplink')],
     ['vm1', port('vm1', 'br-int', undefined)],
   ]),
-  interfaces: new Map(),
+  interfaces: new Map(), qos: new Map(), queues: new Map(),
 };
 
 const kernel = parseKernelState([
@@ -74,7 +75,7 @@ t.test('a network whose device is missing or that the running config lacks, and 
     'bridge ovsbr-bond0: uplink bond0, datapath system, STP off', /./, '  network blue: VLAN 10, no kernel device']);
   t.match(renderOwned(ovs, kernel, capsAdditions({ networks: [], bonds: [] }, { kernel, ovs })), [
     /./, '  bond bond0: slaves eth1, eth2, mode balance-tcp, LACP active', '  network blue: VLAN 10, not in the running config']);
-  const empty: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map() };
+  const empty: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map(), qos: new Map(), queues: new Map() };
   t.strictSame(renderOwned(empty, kernel, caps), ['no OVS bridges, bonds or networks of this hook']);
 });
 

@@ -18,7 +18,9 @@ t.test('stray taps: persistent taps that no OVS interface names, what the usersp
     link('tun0', { info_kind: 'tun', info_data: { type: 'tun', pi: true, vnet_hdr: false, multi_queue: false, persist: true } }),
     link('v1', { info_kind: 'veth' }),
   ])}\n[]\n`);
-  const ovs: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map([iface('red', 'network'), iface('br-int')]) };
+  const ovs: OvsState = {
+    bridges: new Map(), ports: new Map(), interfaces: new Map([iface('red', 'network'), iface('br-int')]), qos: new Map(), queues: new Map(),
+  };
   const facts = hostFacts({ ovs, kernel });
   t.strictSame([...facts.strayTaps], ['blue']);
   t.strictSame([...facts.linkKinds], [['blue', 'tap'], ['red', 'tap'], ['br-int', 'tap'], ['vnet0', 'tap'], ['tun0', 'tun'], ['v1', 'veth']]);

@@ -310,3 +310,28 @@ t.test('readIfcfgDir', async (t) => {
     ['rule-red', 'y\n'],
   ]), 'ifcfg-*, route-* and rule-* only; what cannot be read counts as not ours');
 });
+
+t.test('bridge options and host QoS: the OVS rows in OVS_EXTRA, as ifup-ovs runs them with the bridge and the port', async (t) => {
+  const files = renderIfcfg({
+    desired: desired({
+      red: { nic: 'eth1', custom: { ...OVS, bridge_opts: 'multicast_snooping=1 multicast_router=2 stp_state=2 priority=8192' },
+        hostQos: { out: { ls: { m2: 5 }, ul: { m2: 8000000 } } } },
+    }),
+    datapathType: 'system',
+    origMtu: new Map(),
+    uplinkMac: NO_MAC,
+  });
+  const vars = (dev: string): Record<string, string> => sourceVars(writeTmp(files.get(dev)!));
+  t.strictSame(vars('ovsbr-eth1')['OVS_EXTRA'], 'set Bridge ovsbr-eth1 datapath_type=system rstp_enable=true mcast_snooping_enable=true '
+    + 'other_config:rstp-priority=8192 external_ids:vdsm-hook-ovs-opts=rstp-priority external_ids:vdsm-hook-ovs=bridge '
+    + '-- set Port ovsbr-eth1 external_ids:vdsm-hook-ovs=bridge -- set Interface ovsbr-eth1 external_ids:vdsm-hook-ovs=bridge');
+  t.equal(vars('ovsbr-eth1')['STP'], 'no', 'RSTP is not STP');
+  t.equal(vars('eth1')['OVS_EXTRA'], 'set Port eth1 external_ids:vdsm-hook-ovs=uplink '
+    + '-- set Interface eth1 external_ids:vdsm-hook-ovs=uplink mtu_request=1500 '
+    + '-- --id=@q_eth1_0 create Queue external_ids:vdsm-hook-ovs=queue '
+    + '-- --id=@q_eth1_4095 create Queue other_config:max-rate=8000000 external_ids:vdsm-hook-ovs=queue external_ids:vdsm-hook-ovs-ls=5 '
+    + '-- --id=@qos_eth1 create QoS type=linux-htb external_ids:vdsm-hook-ovs=qos queues:0=@q_eth1_0 queues:4095=@q_eth1_4095 '
+    + '-- set Port eth1 qos=@qos_eth1');
+  t.match(vars('red')['OVS_EXTRA'], /^set Port red external_ids:vdsm-hook-ovs=network other_config:mcast-snooping-flood=true other_config:mcast-snooping-flood-reports=true -- /,
+    'multicast_router=2: the network port gets all multicast');
+});

@@ -177,10 +177,10 @@ t.test('defaultRoute with a static address needs a gateway', async (t) => {
   }), RED, 'defaultRoute');
 });
 
-t.test('hostQos is refused rather than silently ignored', async (t) => {
-  assertInvalid(t, () => parseNetwork('red', {
-    nic: 'eth1', custom: OVS, hostQos: { out: { ul: { m2: 8000000 } } },
-  }), RED, 'hostQos');
+t.test('hostQos: the curves the Engine sends; an unknown bootproto is refused', async (t) => {
+  t.strictSame(parseNetwork('red', {
+    nic: 'eth1', custom: OVS, hostQos: { out: { ul: { m2: 8000000 }, ls: { m2: '20' }, rt: { m1: 0, d: 0, m2: 1000000 } } },
+  }).hostQos, { ul: 8000000, ls: 20, rt: 1000000 });
   assertInvalid(t, () => parseNetwork('red', { nic: 'eth1', custom: OVS, bootproto: 'bootp' }), RED, 'bootproto');
 });
 

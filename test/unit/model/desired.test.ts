@@ -57,7 +57,7 @@ t.test('the example request, raw and canonical, gives the same desired state', a
     return desired;
   });
   for (const desired of results) {
-    t.strictSame([...desired.bridges.values()], [{ name: 'ovsbr-bond0', uplink: { kind: 'bond', name: 'bond0' }, stp: false }]);
+    t.strictSame([...desired.bridges.values()], [{ name: 'ovsbr-bond0', uplink: { kind: 'bond', name: 'bond0' }, opts: new Map([['stp_state', 0]]) }]);
     const bond = desired.bonds.get('bond0')!;
     t.strictSame([bond.nics, bond.mode, bond.lacp], [['eth1', 'eth2'], 'balance-tcp', 'active']);
     t.strictSame([...desired.networks.keys()].sort(), ['ovsmgmt', 'vmnet100', 'vmnet200']);
@@ -117,7 +117,7 @@ t.test('tagged and untagged networks share their uplink bridge', async (t) => {
 
 t.test('STP of a network turns STP on for its bridge', async (t) => {
   const { desired } = build({ nets: { red: { nic: 'eth1', custom: OVS, STP: 'yes' }, blue: { nic: 'eth1', vlan: 5, custom: OVS } } });
-  t.equal(desired.bridges.get('ovsbr-eth1')!.stp, true);
+  t.strictSame(desired.bridges.get('ovsbr-eth1')!.opts, new Map([['stp_state', 1]]));
 });
 
 t.test('custom.ovs=N and ovs_bridge name the parent bridge', async (t) => {
@@ -311,4 +311,31 @@ t.test('custom.ovs null counts as unset', async (t) => {
     { networks: new Map(), bonds: new Map() },
   );
   t.equal(ovs.networks.size, 0, 'not an OVS network');
+});
+
+t.test('networks on one uplink share its bridge options; different values of one are refused naming both', async (t) => {
+  const same = build({ nets: {
+    red: { nic: 'eth1', custom: { ...OVS, bridge_opts: 'multicast_snooping=1' } },
+    blue: { nic: 'eth1', vlan: 5, custom: { ...OVS, bridge_opts: 'multicast_snooping=1 priority=4096' } },
+  } });
+  t.strictSame(same.desired.bridges.get('ovsbr-eth1')!.opts, new Map([['multicast_snooping', 1], ['priority', 4096]]));
+  t.throws(() => build({ nets: {
+    red: { nic: 'eth1', custom: { ...OVS, bridge_opts: 'priority=4096' } },
+    blue: { nic: 'eth1', vlan: 5, custom: { ...OVS, bridge_opts: 'priority=8192' } },
+  } }), { subject: "network 'blue'", message: "custom.bridge_opts: priority=8192 differs from priority=4096 of network 'red' on the same uplink eth1, whose bridge they share" });
+  t.throws(() => build({ nets: {
+    red: { nic: 'eth1', custom: OVS, stp: true },
+    blue: { nic: 'eth1', vlan: 5, custom: OVS, stp: false },
+  } }), { subject: "network 'blue'", message: /^custom\.bridge_opts: stp_state=0 differs from stp_state=1 of network 'red'/ }, 'STP included');
+});
+
+t.test('RSTP asked by one network holds for the options of the others on its bridge', async (t) => {
+  t.throws(() => build({ nets: {
+    red: { nic: 'eth1', custom: { ...OVS, bridge_opts: 'stp_state=2' } },
+    blue: { nic: 'eth1', vlan: 5, custom: { ...OVS, bridge_opts: 'hello_time=100' } },
+  } }), { subject: "network 'blue'", message: "custom.bridge_opts: hello_time has no Open vSwitch counterpart under RSTP (stp_state=2 of network 'red', whose bridge it shares)" });
+  t.throws(() => build({ nets: {
+    red: { nic: 'eth1', custom: { ...OVS, bridge_opts: 'priority=5000' } },
+    blue: { nic: 'eth1', vlan: 5, custom: { ...OVS, bridge_opts: 'stp_state=2' } },
+  } }), { subject: "network 'red'", message: /^custom\.bridge_opts: priority=5000 is not a multiple of 4096 in 0-61440, as RSTP \(stp_state=2 of network 'blue'/ });
 });

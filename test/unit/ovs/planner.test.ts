@@ -22,18 +22,19 @@ const plans: TransactionPlan[] = [];
 const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(HOST, nets, bonds);
 
 type Row =
-  | { bridge: string; role?: Role; dp?: string; stp?: boolean }
+  | { bridge: string; role?: Role; dp?: string; stp?: boolean; rstp?: boolean; mcast?: boolean; other?: Record<string, string>; hookOpts?: string[] }
   | { port: string; on: string; role?: Role; tag?: number; ifaces?: string[]; bond?: [string, string]; delays?: [number, number];
-    config?: Record<string, string> }
+    other?: Record<string, string> }
   | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string; mac?: string };
 
 /** An observed OVS DB from short rows; a port's `on` is its bridge, its interfaces default to [its name]. */
 function ovs(...rows: Row[]): OvsState {
-  const state: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map() };
+  const state: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map(), qos: new Map(), queues: new Map() };
   for (const r of rows) {
     if ('bridge' in r) {
       state.bridges.set(r.bridge, {
-        uuid: `uuid-br-${r.bridge}`, name: r.bridge, datapathType: r.dp ?? 'system', stp: r.stp ?? false, ports: [],
+        uuid: `uuid-br-${r.bridge}`, name: r.bridge, datapathType: r.dp ?? 'system', stp: r.stp ?? false, rstp: r.rstp ?? false,
+        mcastSnooping: r.mcast ?? false, otherConfig: new Map(Object.entries(r.other ?? {})), hookOpts: r.hookOpts ?? [], ports: [],
         ...(r.role ? { role: r.role } : {}),
       });
     } else if ('port' in r) {
@@ -41,7 +42,7 @@ function ovs(...rows: Row[]): OvsState {
       state.ports.set(r.port, {
         uuid: `uuid-port-${r.port}`, name: r.port, bridge: r.on, tag: r.tag ?? null, fakeBridge: r.role === 'network',
         bondMode: r.bond?.[0] ?? null, lacp: r.bond?.[1] ?? null, interfaces: r.ifaces ?? [r.port],
-        bondUpdelay: r.delays?.[0] ?? 0, bondDowndelay: r.delays?.[1] ?? 0, otherConfig: r.config ?? {},
+        bondUpdelay: r.delays?.[0] ?? 0, bondDowndelay: r.delays?.[1] ?? 0, otherConfig: new Map(Object.entries(r.other ?? {})), qos: null,
         ...(r.role ? { role: r.role } : {}),
       });
     } else {
@@ -437,4 +438,83 @@ t.test('a NIC moving from one existing bond to another: removed from the old one
 t.test('every command says why', async (t) => {
   t.ok(plans.length > 20);
   for (const p of plans) for (const c of p.commands) t.ok(c.why.trim().length > 0, `${c.args.join(' ')}: ${c.why}`);
+});
+
+t.test('bridge options: set on the parent bridge in Linux units converted, then nothing to do once OVS has them', async (t) => {
+  const want = desired({
+    red: { nic: 'eth1', custom: { ...OVS, bridge_opts: 'multicast_snooping=1 multicast_router=2 forward_delay=1000 priority=4096' } },
+  });
+  const fresh = plan(want, EMPTY).commands;
+  const i = find(fresh, ['set', 'Bridge', 'ovsbr-eth1'], 'mcast_snooping_enable=true', 'other_config:stp-forward-delay=10',
+    'other_config:stp-priority=4096', 'external_ids:vdsm-hook-ovs-opts=stp-forward-delay,stp-priority');
+  t.ok(i > find(fresh, ['add-br', 'ovsbr-eth1']), 'set on the new bridge, in the same transaction');
+  t.ok(find(fresh, ['set', 'Port', 'red'], 'other_config:mcast-snooping-flood=true', 'other_config:mcast-snooping-flood-reports=true') >= 0,
+    'multicast_router=2: the network port gets all multicast');
+  const applied = ovs(
+    { bridge: 'ovsbr-eth1', role: 'bridge', mcast: true, other: { 'stp-forward-delay': '10', 'stp-priority': '4096' },
+      hookOpts: ['stp-forward-delay', 'stp-priority'] },
+    ...RED_ON_ETH1.slice(1, 3),
+    { port: 'red', on: 'ovsbr-eth1', role: 'network', tag: 0, other: { 'mcast-snooping-flood': 'true', 'mcast-snooping-flood-reports': 'true' } },
+    ...RED_ON_ETH1.slice(4),
+  );
+  t.strictSame(plan(want, applied).commands, [], 'the same options again: nothing');
+});
+
+t.test('bridge options no network asks for: only the keys the hook set are cleared', async (t) => {
+  const seen = ovs(
+    { bridge: 'ovsbr-eth1', role: 'bridge', stp: true, mcast: true,
+      other: { 'stp-priority': '4096', 'mac-table-size': '9000' }, hookOpts: ['stp-priority'] },
+    ...RED_ON_ETH1.slice(1, 3),
+    { port: 'red', on: 'ovsbr-eth1', role: 'network', tag: 0, other: { 'mcast-snooping-flood': 'true', 'mcast-snooping-flood-reports': 'true' } },
+    ...RED_ON_ETH1.slice(4),
+  );
+  const cmds = plan(desired({ red: { nic: 'eth1', custom: OVS } }), seen).commands.map((c) => c.args);
+  t.strictSame(cmds, [
+    ['set', 'Bridge', 'ovsbr-eth1', 'stp_enable=false', 'mcast_snooping_enable=false'],
+    ['remove', 'Bridge', 'ovsbr-eth1', 'other_config', 'stp-priority'],
+    ['remove', 'Bridge', 'ovsbr-eth1', 'external_ids', 'vdsm-hook-ovs-opts'],
+    ['remove', 'Port', 'red', 'other_config', 'mcast-snooping-flood', 'mcast-snooping-flood-reports'],
+  ], 'mac-table-size, which someone else set, stays');
+});
+
+t.test('RSTP: rstp_enable and the rstp-* keys', async (t) => {
+  const cmds = plan(desired({ red: { nic: 'eth1', custom: { ...OVS, bridge_opts: 'stp_state=2 priority=8192' } } }), EMPTY).commands;
+  t.ok(find(cmds, ['set', 'Bridge', 'ovsbr-eth1'], 'rstp_enable=true', 'other_config:rstp-priority=8192') >= 0);
+  t.equal(find(cmds, ['set', 'Bridge', 'ovsbr-eth1'], 'stp_enable=true'), -1, 'not STP as well');
+});
+
+t.test('hostQos: an htb QoS on the uplink port, a queue per shaped network; nothing once OVS has it; changes and removal', async (t) => {
+  const QOS = { out: { ls: { m2: 20 }, ul: { m2: 50000000 } } };
+  const want = desired({ red: { nic: 'eth1', custom: OVS, hostQos: QOS }, blue: { nic: 'eth1', vlan: 10, custom: OVS } });
+  const fresh = plan(want, EMPTY).commands.map((c) => c.args);
+  for (const cmd of [
+    ['--id=@q_eth1_0', 'create', 'Queue', MARK('queue')],
+    ['--id=@q_eth1_4095', 'create', 'Queue', 'other_config:max-rate=50000000', MARK('queue'), 'external_ids:vdsm-hook-ovs-ls=20'],
+    ['--id=@qos_eth1', 'create', 'QoS', 'type=linux-htb', MARK('qos'), 'queues:0=@q_eth1_0', 'queues:4095=@q_eth1_4095'],
+    ['set', 'Port', 'eth1', 'qos=@qos_eth1'],
+  ]) t.ok(fresh.some((c) => JSON.stringify(c) === JSON.stringify(cmd)), cmd.join(' '));
+  t.ok(fresh.findIndex((c) => c[0] === 'set' && c[2] === 'eth1' && c[3] === 'qos=@qos_eth1') > fresh.findIndex((c) => c[0] === 'add-port'),
+    'after the port exists');
+
+  const applied = (maxRate: string): OvsState => {
+    const s = ovs(...RED_ON_ETH1, { port: 'blue', on: 'ovsbr-eth1', role: 'network', tag: 10 }, { iface: 'blue', role: 'network', mtu: 1500, type: 'internal' });
+    s.ports.get('eth1')!.qos = 'uuid-qos';
+    s.qos.set('uuid-qos', { uuid: 'uuid-qos', role: 'qos', type: 'linux-htb', queues: new Map([[0, 'uuid-q0'], [4095, 'uuid-q1']]) });
+    s.queues.set('uuid-q0', { uuid: 'uuid-q0', role: 'queue', otherConfig: new Map() });
+    s.queues.set('uuid-q1', { uuid: 'uuid-q1', role: 'queue', otherConfig: new Map([['max-rate', maxRate]]), ls: 20 });
+    return s;
+  };
+  t.strictSame(plan(want, applied('50000000')).commands, [], 'the same shaping again: nothing');
+  t.strictSame(plan(want, applied('10')).commands.map((c) => c.args), [
+    ['--id=@q_eth1_4095', 'create', 'Queue', 'other_config:max-rate=50000000', MARK('queue'), 'external_ids:vdsm-hook-ovs-ls=20'],
+    ['set', 'QoS', 'uuid-qos', 'queues:4095=@q_eth1_4095'],
+  ], 'a changed queue is replaced in the QoS that stays');
+  const moved = desired({ red: { nic: 'eth1', custom: OVS }, blue: { nic: 'eth1', vlan: 10, custom: OVS, hostQos: QOS } });
+  t.strictSame(plan(moved, applied('50000000')).commands.map((c) => c.args), [
+    ['--id=@q_eth1_10', 'create', 'Queue', 'other_config:max-rate=50000000', MARK('queue'), 'external_ids:vdsm-hook-ovs-ls=20'],
+    ['set', 'QoS', 'uuid-qos', 'queues:10=@q_eth1_10'],
+    ['remove', 'QoS', 'uuid-qos', 'queues', '4095'],
+  ], 'shaping moves from one network to another');
+  t.strictSame(plan(desired({ red: { nic: 'eth1', custom: OVS }, blue: { nic: 'eth1', vlan: 10, custom: OVS } }), applied('50000000'))
+    .commands.map((c) => c.args), [['clear', 'Port', 'eth1', 'qos']], 'no shaping left: the QoS goes');
 });

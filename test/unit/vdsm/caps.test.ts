@@ -16,7 +16,7 @@ function owned(nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}, o
 
 const port = (name: string, bridge: string, extra: Partial<OvsPort> = {}): [string, OvsPort] =>
   [name, { uuid: name, name, bridge, tag: null, fakeBridge: false, bondMode: null, lacp: null,
-    bondUpdelay: 0, bondDowndelay: 0, otherConfig: {}, interfaces: [name], ...extra }];
+    bondUpdelay: 0, bondDowndelay: 0, interfaces: [name], otherConfig: new Map(), qos: null, ...extra }];
 
 type LinkSpec = { mtu?: number; mac?: string; v4?: string[]; v6?: string[] };
 function kernel(links: Record<string, LinkSpec>, routes: object[] = []) {
@@ -41,7 +41,7 @@ const NO_IP = {
 const request = example('setup-add-vlan-over-bond.json').request;
 const exampleOwned = owned(request.networks, request.bondings, { custom: 'ovs:True,ovs_mode:balance-tcp,ovs_lacp:active' });
 const exampleOvs: OvsState = {
-  bridges: new Map([['ovsbr-bond0', { uuid: 'b', name: 'ovsbr-bond0', role: 'bridge', datapathType: 'system', stp: false, ports: [] }]]),
+  bridges: new Map([['ovsbr-bond0', { uuid: 'b', name: 'ovsbr-bond0', role: 'bridge', datapathType: 'system', stp: false, rstp: false, mcastSnooping: false, otherConfig: new Map(), hookOpts: [], ports: [] }]]),
   ports: new Map([
     port('bond0', 'ovsbr-bond0', { role: 'bond', bondMode: 'balance-tcp', lacp: 'active', interfaces: ['eth2', 'eth1'] }),
     port('ovsbr-bond0', 'ovsbr-bond0', { role: 'bridge' }),
@@ -51,7 +51,7 @@ const exampleOvs: OvsState = {
     port('vnet0', 'ovsbr-bond0', { tag: 100 }),
     port('vnet1', 'ovsbr-bond0', { tag: 300 }),
   ]),
-  interfaces: new Map(),
+  interfaces: new Map(), qos: new Map(), queues: new Map(),
 };
 const exampleView: HostView = {
   kernel: kernel(
@@ -78,6 +78,8 @@ t.test('the shared example: every field the old hook reported has the same value
         // the old hook's quirks (vdsm-hooks.md §3.4): "bridged" inside bridges/vlans, the bridge's IP on the vlan
         if ((table === 'bridges' || table === 'vlans') && field === 'bridged') continue;
         if (table === 'bondings' && field === 'active_slave') continue;
+        // the old hook reported no bridge options; these are checked below
+        if (table === 'bridges' && field === 'opts') continue;
         const got = (ours[table] as unknown as Record<string, Record<string, unknown>>)[name]?.[field];
         t.strictSame(got, value, `${table}.${name}.${field}`);
       }
@@ -91,6 +93,8 @@ t.test('bond hwaddr: as its networks\' devices have it; without a network its hw
     bridges: new Map(),
     ports: new Map([port('bond0', 'ovsbr-bond0', { role: 'bond', interfaces: ['eth1', 'eth2'] })]),
     interfaces: new Map(),
+    qos: new Map(),
+    queues: new Map(),
   };
   const links = { eth1: { mac: '52:54:00:aa:00:01' }, eth2: { mac: '52:54:00:aa:00:02' } };
   const alone = capsAdditions(owned({}, { bond0: bond }), { kernel: kernel(links), ovs });
@@ -155,7 +159,7 @@ t.test('an untagged bridgeless network on a bond puts its address on the bond', 
   const ovs: OvsState = {
     bridges: new Map(),
     ports: new Map([port('bond1', 'ovsbr-bond1', { role: 'bond', interfaces: ['eth1', 'eth2'] })]),
-    interfaces: new Map(),
+    interfaces: new Map(), qos: new Map(), queues: new Map(),
   };
   const add = capsAdditions(o, { kernel: kernel({ eth1: { mtu: 9000 }, eth2: { mtu: 9000 }, flat: { v4: ['10.5.0.5/24'] } }), ovs });
   t.strictSame(add.bondings['bond1']!.ipv4addrs, ['10.5.0.5/24']);
@@ -204,4 +208,32 @@ t.test('merge: the additions replace same-named entries, everything else stays a
     t.strictSame(merged[key], pristine[key], `${key}: as it was`);
   }
   t.strictSame(before.networks.ovsmgmt, { stale: true }, 'the input is not changed');
+});
+
+t.test('bridge options: as OVS has them, in sysfs names and Linux units, OVS defaults where unset', async (t) => {
+  const nets = { red: { nic: 'eth1', custom: { ovs: 'true', bridge_opts: 'stp_state=2 forward_delay=1000' } } };
+  const ovs: OvsState = {
+    bridges: new Map([['ovsbr-eth1', {
+      uuid: 'b', name: 'ovsbr-eth1', role: 'bridge', datapathType: 'system', stp: false, rstp: true, mcastSnooping: true,
+      otherConfig: new Map([['rstp-forward-delay', '10'], ['stp-forward-delay', '7'], ['mac-aging-time', '60']]),
+      hookOpts: [], ports: [],
+    }]]),
+    ports: new Map([port('red', 'ovsbr-eth1', {
+      role: 'network', fakeBridge: true, tag: 0,
+      otherConfig: new Map([['mcast-snooping-flood', 'true'], ['mcast-snooping-flood-reports', 'true']]),
+    })]),
+    interfaces: new Map(), qos: new Map(), queues: new Map(),
+  };
+  const caps = capsAdditions(owned(nets), { kernel: kernel({ eth1: {}, red: {} }), ovs });
+  t.strictSame(caps.bridges['red']!.opts, {
+    stp_state: '2', multicast_snooping: '1', multicast_router: '2', hash_max: '2048',
+    multicast_membership_interval: '30000', ageing_time: '6000', forward_delay: '1000', hello_time: '200',
+    max_age: '2000', priority: '32768',
+  });
+  t.equal(caps.bridges['red']!.stp, 'on', 'RSTP is STP on, as sysfs stp_state 2 reads');
+  t.equal(caps.networks['red']!.stp, 'on');
+  const bare = capsAdditions(owned({ red: { nic: 'eth1', custom: { ovs: 'true', bridge_opts: 'priority=4096' } } }),
+    { kernel: kernel({ eth1: {}, red: {} }) });
+  t.equal(bare.bridges['red']!.opts['priority'], '4096', 'without OVS: as the network asks');
+  t.equal(bare.bridges['red']!.stp, 'off');
 });
