@@ -87,8 +87,8 @@ t.test('a bond shows what its options set beyond mode and LACP, in OVS terms', a
   };
   t.equal(tuned({
     bondMode: 'active-backup', lacp: 'off', bondUpdelay: 200, bondDowndelay: 100,
-    otherConfig: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'bond-primary': 'eth1', 'bond-rebalance-interval': '0' },
+    otherConfig: new Map(Object.entries({ 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'bond-primary': 'eth1', 'bond-rebalance-interval': '0' })),
   }), '  bond bond0: slaves eth1, eth2 (active eth2), mode active-backup, LACP off, miimon 100 ms, updelay 200 ms, downdelay 100 ms, primary eth1');
-  t.equal(tuned({ otherConfig: { 'lacp-time': 'fast', 'bond-detect-mode': 'carrier' } }),
+  t.equal(tuned({ otherConfig: new Map([['lacp-time', 'fast'], ['bond-detect-mode', 'carrier']]) }),
     '  bond bond0: slaves eth1, eth2 (active eth2), mode balance-tcp, LACP active, LACP time fast');
 });

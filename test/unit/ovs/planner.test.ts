@@ -313,7 +313,7 @@ t.test('changing bond mode and LACP: one set Port', async (t) => {
 });
 
 /** bond0 as RED_ON_BOND0 has it, but with other Port settings. */
-const bond0Seen = (over: { bond?: [string, string]; delays?: [number, number]; config?: Record<string, string> }) =>
+const bond0Seen = (over: { bond?: [string, string]; delays?: [number, number]; other?: Record<string, string> }) =>
   ovs(...RED_ON_BOND0.map((r) => ('port' in r && r.port === 'bond0' ? { ...r, ...over } : r)));
 const RED_ON = { red: { bonding: 'bond0', custom: OVS } };
 const bond0With = (options: string) => desired(RED_ON, { bond0: { nics: ['eth1', 'eth2'], options } });
@@ -330,7 +330,7 @@ t.test('a new bond from Linux options: mode, LACP, delays and other_config in th
 });
 
 t.test('bond options edited: only what differs is written', async (t) => {
-  const seen = bond0Seen({ bond: ['balance-tcp', 'active'], delays: [200, 0], config: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100' } });
+  const seen = bond0Seen({ bond: ['balance-tcp', 'active'], delays: [200, 0], other: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100' } });
   const { commands: c } = plan(bond0With('mode=4 miimon=250 updelay=200 downdelay=100 custom=ovs:True'), seen);
   t.strictSame(c.map((x) => x.args), [['set', 'Port', 'bond0', 'bond_downdelay=100', 'other_config:bond-miimon-interval=250']]);
 });
@@ -338,7 +338,7 @@ t.test('bond options edited: only what differs is written', async (t) => {
 t.test('bond options removed: delays back to 0, the hook\'s other_config keys cleared, others kept', async (t) => {
   const seen = bond0Seen({
     bond: ['active-backup', 'off'], delays: [200, 100],
-    config: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'bond-primary': 'eth1', 'bond-rebalance-interval': '5000' },
+    other: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'bond-primary': 'eth1', 'bond-rebalance-interval': '5000' },
   });
   const { commands: c } = plan(bond0With('mode=1 custom=ovs:True'), seen);
   t.strictSame(c.map((x) => x.args), [
@@ -352,7 +352,7 @@ t.test('bond options removed: delays back to 0, the hook\'s other_config keys cl
 t.test('bond options as OVS already has them: nothing to do', async (t) => {
   const seen = bond0Seen({
     bond: ['balance-tcp', 'active'], delays: [0, 300],
-    config: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'lacp-time': 'fast', 'bond-rebalance-interval': '5000' },
+    other: { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'lacp-time': 'fast', 'bond-rebalance-interval': '5000' },
   });
   t.strictSame(plan(bond0With('mode=802.3ad miimon=100 downdelay=300 lacp_rate=1 custom=ovs:True'), seen).commands, []);
   t.strictSame(plan(bond0With('mode=4 custom=ovs:True'), bond0Seen({ bond: ['balance-tcp', 'active'] })).commands, [],
@@ -497,7 +497,7 @@ t.test('hostQos: an htb QoS on the uplink port, a queue per shaped network; noth
     'after the port exists');
 
   const applied = (maxRate: string): OvsState => {
-    const s = ovs(...RED_ON_ETH1, { port: 'blue', on: 'ovsbr-eth1', role: 'network', tag: 10 }, { iface: 'blue', role: 'network', mtu: 1500, type: 'internal' });
+    const s = ovs(...RED_ON_ETH1, { port: 'blue', on: 'ovsbr-eth1', role: 'network', tag: 10 }, { iface: 'blue', role: 'network', mtu: 1500, type: 'internal', mac: '52:54:00:00:00:01' });
     s.ports.get('eth1')!.qos = 'uuid-qos';
     s.qos.set('uuid-qos', { uuid: 'uuid-qos', role: 'qos', type: 'linux-htb', queues: new Map([[0, 'uuid-q0'], [4095, 'uuid-q1']]) });
     s.queues.set('uuid-q0', { uuid: 'uuid-q0', role: 'queue', otherConfig: new Map() });

@@ -91,7 +91,7 @@ t.test('ports: parent bridge, tag, fake bridge, bond mode, LACP, delays and othe
   t.equal(bond.bondMode, 'balance-tcp');
   t.equal(bond.lacp, 'active');
   t.strictSame([bond.bondUpdelay, bond.bondDowndelay], [150, 50]);
-  t.strictSame(bond.otherConfig, { 'bond-detect-mode': 'miimon', 'bond-miimon-interval': '100', 'bond-rebalance-interval': '5000' },
+  t.strictSame(bond.otherConfig, new Map([['bond-detect-mode', 'miimon'], ['bond-miimon-interval', '100'], ['bond-rebalance-interval', '5000']]),
     'other_config whole, keys the hook does not own too');
   t.strictSame(bond.interfaces, ['eth2', 'eth3']);
   t.equal(ports.get('br-int')!.bridge, 'br-int');
