@@ -239,7 +239,13 @@ export function bootPersistence(paths: { ifcfgDir: string }): string {
 
 /** What validation needs to know of the host, from what was observed. */
 export function hostFacts({ ovs, kernel }: Pick<Observed, 'ovs' | 'kernel'>): HostFacts {
-  return { links: new Set(kernel.links.keys()), foreignOvs: foreignNames(ovs), ownDevices: ownDevices(ovs) };
+  const links = [...kernel.links.values()];
+  const facts: HostFacts = {
+    links: new Set(kernel.links.keys()), foreignOvs: foreignNames(ovs), ownDevices: ownDevices(ovs),
+    ipv4: new Map(links.map((l) => [l.name, l.ipv4])), mtus: kernelMtus(kernel),
+  };
+  if (kernel.defaultRoute) facts.defaultDev = kernel.defaultRoute.dev;
+  return facts;
 }
 
 /** Kernel devices that are the hook's own OVS internal ports (networks, bridges). */

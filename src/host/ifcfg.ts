@@ -65,6 +65,7 @@ export function renderIfcfg({ desired, datapathType, origMtu }: IfcfgInput): Map
       )],
     ]);
     const mtu = uplinkMtu(bridge.uplink.name);
+    if (bridge.uplink.kind === 'own') continue;
     if (bridge.uplink.kind === 'nic') {
       const nic = splitSafe(`nic '${bridge.uplink.name}'`, bridge.uplink.name);
       add(nic, [['DEVICETYPE', 'ovs'], ['TYPE', 'OVSPort'], ['OVS_BRIDGE', br]], [
@@ -102,7 +103,7 @@ export function renderIfcfg({ desired, datapathType, origMtu }: IfcfgInput): Map
       // a fake bridge: add-br takes "<parent> <vlan>" positionally (VLAN 0 = untagged, as the planner does)
       ['OVS_OPTIONS', `${parent} ${net.vlan}`],
       // the fake bridge's code path never brings its parent up, and DHCP needs the uplink attached first
-      ['OVSREQUIRES', `${parent} ${net.uplink.name}`],
+      ['OVSREQUIRES', net.uplink.kind === 'own' ? parent : `${parent} ${net.uplink.name}`],
     ], [
       ...ipLines(net),
       ['MTU', String(net.mtu)],
@@ -110,6 +111,19 @@ export function renderIfcfg({ desired, datapathType, origMtu }: IfcfgInput): Map
         ['set', 'Port', name, mark('network')],
         ['set', 'Interface', name, mark('network'), `mtu_request=${net.mtu}`],
       )],
+    ]);
+  }
+
+  // ifup-ovs: add-port <OVS_BRIDGE> <DEVICE> <OVS_OPTIONS> -- set Interface <DEVICE> type=<OVS_TUNNEL_TYPE> <OVS_TUNNEL_OPTIONS>
+  for (const tunnel of desired.tunnels.values()) {
+    const options = [`options:key=${tunnel.key}`, `options:remote_ip=${tunnel.remote}`,
+      ...(tunnel.local ? [`options:local_ip=${tunnel.local}`] : [])];
+    add(tunnel.port, [
+      ['DEVICETYPE', 'ovs'], ['TYPE', 'OVSTunnel'], ['OVS_BRIDGE', tunnel.bridge],
+      ['OVS_TUNNEL_TYPE', tunnel.type], ['OVS_TUNNEL_OPTIONS', options.join(' ')], ['OVS_OPTIONS', `tag=${tunnel.vlan}`],
+    ], [
+      ['BOOTPROTO', 'none'],
+      ['OVS_EXTRA', extra(['set', 'Port', tunnel.port, mark('tunnel')], ['set', 'Interface', tunnel.port, mark('tunnel')])],
     ]);
   }
   return files;

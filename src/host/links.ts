@@ -6,7 +6,7 @@
  * Applied as: stop clients, sysctls, ONE `ip -batch`, start clients.
  */
 import { writeFileSync } from 'node:fs';
-import { ovsNics, type DesiredState } from '../model/desired.js';
+import { bridgeNics, ovsNics, type DesiredState } from '../model/desired.js';
 import { HookError, HostError } from '../runtime/errors.js';
 import { firstLine, run } from '../runtime/exec.js';
 import { dhcpKey, startDhcp, stopDhcp, type DhcpClients, type DhcpFamily, type DhcpRun, type DhcpSettings, type DhcpStartRequest } from './dhcp.js';
@@ -89,8 +89,7 @@ export function planLinks(
     ip(`${nic} is taken by OVS: its addresses ${addrs.join(', ')} removed`, 'address', 'flush', 'dev', nic, 'scope', 'global');
   }
   for (const bridge of desired.bridges.values()) {
-    const uplinks = bridge.uplink.kind === 'nic' ? [bridge.uplink.name] : desired.bonds.get(bridge.uplink.name)!.nics;
-    for (const nic of uplinks) up(nic, `uplink ${nic} of bridge ${bridge.name} up`);
+    for (const nic of bridgeNics(desired, bridge)) up(nic, `uplink ${nic} of bridge ${bridge.name} up`);
   }
   for (const net of desired.networks.values()) {
     planIpv6Sysctls(plan, net, kernel);

@@ -8,6 +8,7 @@ import {
   type Attrs, type BondDef, type NetworkDef, type Uplink,
 } from './definitions.js';
 import type { OvsRequest } from '../vdsm/request.js';
+import { checkTunnelMtu, tunnelPorts, type TunnelPort, type Underlay } from './tunnels.js';
 import type { EntryChange, RunningConfig } from '../vdsm/running-config.js';
 
 export interface BridgeDef {
@@ -20,6 +21,8 @@ export interface DesiredState {
   networks: Map<string, NetworkDef>;
   bonds: Map<string, BondDef>;
   bridges: Map<string, BridgeDef>;
+  /** the tunnel ports of the overlay networks, by port name */
+  tunnels: Map<string, TunnelPort>;
 }
 
 /** What the host looks like, as far as validation needs it. */
@@ -30,12 +33,27 @@ export interface HostFacts {
   foreignOvs: ReadonlySet<string>;
   /** names of kernel devices the hook itself created (network and bridge devices) */
   ownDevices: ReadonlySet<string>;
+  /** the kernel's IPv4 addresses ("a.b.c.d/len") and MTUs by device, and the IPv4 default route's device (none: no tunnels to check) */
+  ipv4?: ReadonlyMap<string, readonly string[]>;
+  mtus?: ReadonlyMap<string, number>;
+  defaultDev?: string;
 }
 
 /** The NICs OVS holds in a desired state: NIC uplinks and bond slaves. */
 export function ovsNics(desired: DesiredState): string[] {
-  return [...desired.bridges.values()].flatMap((b) =>
-    b.uplink.kind === 'nic' ? [b.uplink.name] : desired.bonds.get(b.uplink.name)!.nics);
+  return [...desired.bridges.values()].flatMap((b) => bridgeNics(desired, b));
+}
+
+/** The NICs of one bridge: its NIC uplink, its bond's slaves, or none for a network's own bridge. */
+export function bridgeNics(desired: Pick<DesiredState, 'bonds'>, bridge: BridgeDef): string[] {
+  const { kind, name } = bridge.uplink;
+  return kind === 'nic' ? [name] : kind === 'bond' ? desired.bonds.get(name)!.nics : [];
+}
+
+/** The bridge a network's fake bridge hangs from. */
+export function bridgeOfNetwork(desired: Pick<DesiredState, 'bridges'>): (net: NetworkDef) => string {
+  const byUplink = new Map([...desired.bridges.values()].map((b) => [b.uplink.name, b.name]));
+  return (net) => byUplink.get(net.uplink.name)!;
 }
 
 /** An uplink carries the largest MTU of its networks (the default without any), for the planner and the ifcfg files alike. */
@@ -76,9 +94,29 @@ export function buildDesired(
   }
   const networks = new Map([...netAttrs].map(([n, a]) => [n, parseNetwork(n, a)] as const));
   const bonds = new Map([...bondAttrs].map(([n, a]) => [n, parseBond(n, a)] as const));
-  const desired: DesiredState = { networks, bonds, bridges: planBridges(networks, bonds) };
+  const bridges = planBridges(networks, bonds);
+  const underlay = underlayOf(networks, host);
+  const desired: DesiredState = { networks, bonds, bridges, tunnels: tunnelPorts(networks.values(), bridgeOfNetwork({ bridges }), underlay) };
   validate(desired, running, request, host);
+  for (const net of networks.values()) if (net.tunnel) checkTunnelMtu(net, underlay);
   return { desired, changes };
+}
+
+/**
+ * The host's addresses and MTUs as they will be: the kernel's now, with the
+ * desired networks' static addresses and MTUs over them (the underlay may be
+ * set up by the same request, or at boot by the same restore).
+ */
+function underlayOf(networks: Map<string, NetworkDef>, host: HostFacts): Underlay {
+  const addresses = new Map(host.ipv4 ?? []);
+  const mtus = new Map(host.mtus ?? []);
+  for (const net of networks.values()) {
+    if (net.ipv4) addresses.set(net.name, [`${net.ipv4.address}/${net.ipv4.prefix}`]);
+    mtus.set(net.name, net.mtu);
+  }
+  const underlay: Underlay = { addresses, mtus };
+  if (host.defaultDev) underlay.defaultDev = host.defaultDev;
+  return underlay;
 }
 
 function ovsEntries(entries: Map<string, Attrs>, isOvs: (name: string, attrs: Attrs) => boolean): Map<string, Attrs> {
@@ -189,6 +227,11 @@ function validate(desired: DesiredState, running: RunningConfig, request: OvsReq
     if (net.defaultRoute) {
       if (defaultRoute) throw new InvalidRequest(s, `defaultRoute: network '${defaultRoute}' already has it`);
       defaultRoute = net.name;
+    }
+  }
+  for (const port of desired.tunnels.values()) {
+    if (host.foreignOvs.has(port.port) || ovsNames.has(port.port)) {
+      throw new InvalidRequest(`network '${port.network}'`, `custom.ovs_tunnel_remotes: port name ${port.port} of the tunnel to ${port.remote} is taken`);
     }
   }
   for (const bridge of bridges.values()) {

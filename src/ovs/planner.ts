@@ -4,8 +4,9 @@
  * names objects the hook owns; removals come first so that a device can
  * move (NIC -> bond, bridge -> bridge) within the same transaction.
  */
-import { ovsNics, uplinkMtus, type DesiredState } from '../model/desired.js';
-import type { BondDef, NetworkDef, Uplink } from '../model/definitions.js';
+import { bridgeOfNetwork, ovsNics, uplinkMtus, type DesiredState } from '../model/desired.js';
+import type { TunnelPort } from '../model/tunnels.js';
+import type { BondDef, Uplink } from '../model/definitions.js';
 import { ORIG_MTU_KEY, OWNER_KEY, type OvsPort, type OvsState, type Role } from './state.js';
 import type { Command } from './vsctl.js';
 
@@ -37,8 +38,7 @@ export function planTransaction(
   const add = (why: string, ...args: string[][]): void => {
     for (const a of args) commands.push({ args: a, why });
   };
-  const bridgeOfUplink = new Map([...desired.bridges.values()].map((b) => [b.uplink.name, b.name]));
-  const bridgeOf = (net: NetworkDef): string => bridgeOfUplink.get(net.uplink.name)!;
+  const bridgeOf = bridgeOfNetwork(desired);
   const owned = <T extends { role?: Role }>(rows: Map<string, T>, ...roles: Role[]): T[] =>
     [...rows.values()].filter((r) => r.role !== undefined && roles.includes(r.role));
 
@@ -66,6 +66,17 @@ export function planTransaction(
       keptUplinks.add(port.name);
     } else {
       add(`${port.name} is no longer the uplink of bridge ${port.bridge}`, ['del-port', port.bridge!, port.name]);
+    }
+  }
+  // tunnels gone (a remote dropped, the network removed or no longer an overlay) or moving to another bridge
+  const keptTunnels = new Set<string>();
+  for (const port of owned(observed.ports, 'tunnel')) {
+    if (!survives(port)) continue;
+    const want = desired.tunnels.get(port.name);
+    if (want && want.bridge === port.bridge) {
+      keptTunnels.add(port.name);
+    } else {
+      add(`tunnel ${port.name}${want ? ` moves to bridge ${want.bridge}` : ' removed'}`, ['del-port', port.bridge!, port.name]);
     }
   }
   // slaves leave kept bonds before any bond takes them (a NIC may move between bonds)
@@ -107,9 +118,10 @@ export function planTransaction(
       }
     }
     const mtu = mtuOf(bridge.uplink.name);
+    // a network's own bridge has no uplink: its tunnels (step 4) are its way out, if any
     if (bridge.uplink.kind === 'nic') {
       planNicUplink(bridge.name, bridge.uplink, mtu);
-    } else {
+    } else if (bridge.uplink.kind === 'bond') {
       planBond(bridge.name, desired.bonds.get(bridge.uplink.name)!, mtu);
     }
   }
@@ -166,10 +178,43 @@ export function planTransaction(
     fixMtu(net.name, net.mtu, `network ${net.name}: MTU ${net.mtu}`);
   }
 
-  // 4. uplinks that leave OVS altogether get their own MTU back
+  // 4. tunnels: access ports of their network, one per remote
+  for (const tunnel of desired.tunnels.values()) {
+    const options = tunnelOptions(tunnel);
+    if (!keptTunnels.has(tunnel.port)) {
+      add(`network ${tunnel.network}: ${tunnel.type} tunnel to ${tunnel.remote}, key ${tunnel.key}`,
+        ['add-port', tunnel.bridge, tunnel.port],
+        ['set', 'Port', tunnel.port, `tag=${tunnel.vlan}`, mark('tunnel')],
+        ['set', 'Interface', tunnel.port, `type=${tunnel.type}`, options, mark('tunnel')]);
+      continue;
+    }
+    const iface = observed.interfaces.get(tunnel.port);
+    if (iface?.type !== tunnel.type || options !== renderOptions(iface.options)) {
+      add(`network ${tunnel.network}: tunnel to ${tunnel.remote} now ${tunnel.type}, key ${tunnel.key}${tunnel.local ? `, local ${tunnel.local}` : ''}`,
+        ['set', 'Interface', tunnel.port, `type=${tunnel.type}`, options]);
+    }
+    if ((observed.ports.get(tunnel.port)?.tag ?? 0) !== tunnel.vlan) {
+      add(`network ${tunnel.network}: tunnel to ${tunnel.remote} on VLAN ${tunnel.vlan}`, ['set', 'Port', tunnel.port, `tag=${tunnel.vlan}`]);
+    }
+  }
+
+  // 5. uplinks that leave OVS altogether get their own MTU back
   const stillUplinks = new Set(ovsNics(desired));
   const restoreMtu = owned(observed.interfaces, 'uplink', 'slave')
     .filter((i) => !stillUplinks.has(i.name) && i.origMtu !== undefined)
     .map((i) => ({ dev: i.name, mtu: i.origMtu! }));
   return { commands, restoreMtu };
+}
+
+/** The tunnel's options column as one ovs-vsctl value: the whole map, so that a dropped local_ip goes too. */
+function tunnelOptions(tunnel: TunnelPort): string {
+  const options: Record<string, string> = { key: String(tunnel.key), remote_ip: tunnel.remote };
+  if (tunnel.local) options['local_ip'] = tunnel.local;
+  return renderOptions(options);
+}
+
+/** A string map in ovs-vsctl's syntax, keys sorted: equal maps render equal. */
+function renderOptions(options: Record<string, string>): string {
+  const pairs = Object.keys(options).sort().map((k) => `${k}=${JSON.stringify(options[k])}`);
+  return `options={${pairs.join(',')}}`;
 }

@@ -10,7 +10,7 @@ export const OWNER_KEY = 'vdsm-hook-ovs';
 /** external_ids key on an uplink/slave interface: its kernel MTU before the hook took it. */
 export const ORIG_MTU_KEY = 'vdsm-hook-ovs-orig-mtu';
 
-export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network';
+export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network' | 'tunnel';
 
 export interface OvsBridge {
   uuid: string;
@@ -39,6 +39,8 @@ export interface OvsInterface {
   role?: Role;
   type: string;
   mtuRequest: number | null;
+  /** options (a tunnel's key, remote_ip, local_ip) */
+  options: Record<string, string>;
   origMtu?: number;
 }
 
@@ -52,7 +54,7 @@ export interface OvsState {
 export const OVS_TABLES: readonly TableRead[] = [
   { table: 'Bridge', columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'external_ids'] },
   { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'external_ids'] },
-  { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'external_ids'] },
+  { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'options', 'external_ids'] },
 ];
 
 /** That read as `ovsdb-client` arguments, for those who read through it (the vdsm user, through sudo). */
@@ -109,6 +111,7 @@ export function parseOvsState(tables: Row[][]): OvsState {
       name: String(r['name']),
       type: String(r['type']),
       mtuRequest: typeof mtu === 'number' ? mtu : null,
+      options: mapOf(r['options']),
     });
     const orig = Number(ids[ORIG_MTU_KEY]);
     if (Number.isInteger(orig) && orig > 0) i.origMtu = orig;
@@ -146,7 +149,7 @@ function optString(value: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-const ROLES: readonly string[] = ['bridge', 'uplink', 'bond', 'slave', 'network'];
+const ROLES: readonly string[] = ['bridge', 'uplink', 'bond', 'slave', 'network', 'tunnel'];
 
 /** The row with the role its mark gives, if any (set, not spread: spreading is V8's slow path for thousands of rows). */
 function withRole<T extends { role?: Role }>(ids: Record<string, string>, row: T): T {

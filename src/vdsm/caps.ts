@@ -101,14 +101,16 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
   for (const net of owned.networks) {
     const link = view.kernel.links.get(net.name);
     if (!link) continue;
-    const southbound = net.vlan ? `${net.uplink.name}.${net.vlan}` : net.uplink.name;
+    // as the Engine attached it: an overlay network on its NIC (its frames take the tunnels), a NIC-less one on none
+    const attached = net.attachment?.name ?? '';
+    const southbound = net.vlan ? `${attached}.${net.vlan}` : attached;
     const ip = ipInfo(link, view.kernel, net);
     const mtu = String(link.mtu);
     const common = Object.assign({ mtu, bridged: net.bridged, switch: switchOf(net.attrs), southbound }, ip);
     const tag = net.vlan ? { vlanid: net.vlan } : {};
     if (net.bridged) {
       const parent = view.ovs?.ports.get(net.name)?.bridge;
-      const ports = (taps.get(tapKey(parent, net.vlan)) ?? []).concat(southbound);
+      const ports = (taps.get(tapKey(parent, net.vlan)) ?? []).concat(southbound ? [southbound] : []);
       const bridge = parent ? view.ovs?.bridges.get(parent) : undefined;
       const stp = onOff(bridge ? bridge.stp : net.stp);
       add.networks[net.name] = Object.assign({ iface: net.name, ports, stp }, common, tag);
@@ -116,11 +118,12 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
     } else {
       add.networks[net.name] = Object.assign({ iface: southbound, interface: southbound }, common, tag);
     }
+    if (!net.attachment) continue;
     if (net.vlan) {
-      add.vlans[southbound] = Object.assign({ mtu, iface: net.uplink.name, vlanid: net.vlan }, net.bridged ? NO_IP : ip);
+      add.vlans[southbound] = Object.assign({ mtu, iface: attached, vlanid: net.vlan }, net.bridged ? NO_IP : ip);
     } else if (!net.bridged) {
-      if (net.uplink.kind === 'nic') add.nics[net.uplink.name] = ip;
-      else bondIp.set(net.uplink.name, ip);
+      if (net.attachment.kind === 'nic') add.nics[attached] = ip;
+      else bondIp.set(attached, ip);
     }
   }
   for (const { def, opts } of owned.bonds) {

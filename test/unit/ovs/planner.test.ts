@@ -21,7 +21,7 @@ const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {})
 type Row =
   | { bridge: string; role?: Role; dp?: string; stp?: boolean }
   | { port: string; on: string; role?: Role; tag?: number; ifaces?: string[]; bond?: [string, string] }
-  | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string };
+  | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string; options?: Record<string, string> };
 
 /** An observed OVS DB from short rows; a port's `on` is its bridge, its interfaces default to [its name]. */
 function ovs(...rows: Row[]): OvsState {
@@ -41,7 +41,7 @@ function ovs(...rows: Row[]): OvsState {
       });
     } else {
       state.interfaces.set(r.iface, {
-        uuid: `uuid-if-${r.iface}`, name: r.iface, type: r.type ?? '', mtuRequest: r.mtu ?? null,
+        uuid: `uuid-if-${r.iface}`, name: r.iface, type: r.type ?? '', mtuRequest: r.mtu ?? null, options: r.options ?? {},
         ...(r.role ? { role: r.role } : {}), ...(r.orig ? { origMtu: r.orig } : {}),
       });
     }
