@@ -76,7 +76,8 @@ export function planTransaction(
     if (want && want.bridge === port.bridge) {
       keptTunnels.add(port.name);
     } else {
-      add(`tunnel ${port.name}${want ? ` moves to bridge ${want.bridge}` : ' removed'}`, ['del-port', port.bridge!, port.name]);
+      // without the bridge: ovs-vsctl counts a port on a fake bridge's VLAN as the fake bridge's, not its parent's
+      add(`tunnel ${port.name}${want ? ` moves to bridge ${want.bridge}` : ' removed'}`, ['del-port', port.name]);
     }
   }
   // slaves leave kept bonds before any bond takes them (a NIC may move between bonds)
