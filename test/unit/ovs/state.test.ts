@@ -32,15 +32,17 @@ const PORTS = JSON.stringify({
 });
 const IFACES = JSON.stringify({
   data: [
-    [['uuid', 'i-br1'], 'ovsbr-eth1', 'internal', ['set', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
-    [['uuid', 'i-eth1'], 'eth1', '', 9000, ['map', [['vdsm-hook-ovs', 'uplink'], ['vdsm-hook-ovs-orig-mtu', '1500']]]],
-    [['uuid', 'i-red'], 'red', 'internal', 9000, ['map', [['vdsm-hook-ovs', 'network']]]],
-    [['uuid', 'i-br2'], 'ovsbr-bond0', 'internal', ['set', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
-    [['uuid', 'i-eth2'], 'eth2', '', 1500, ['map', [['vdsm-hook-ovs', 'slave'], ['vdsm-hook-ovs-orig-mtu', '1400']]]],
-    [['uuid', 'i-eth3'], 'eth3', '', ['set', []], ['map', [['vdsm-hook-ovs', 'slave']]]],
-    [['uuid', 'i-int'], 'br-int', 'internal', ['set', []], ['map', []]],
+    [['uuid', 'i-br1'], 'ovsbr-eth1', 'internal', ['set', []], ['map', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
+    [['uuid', 'i-eth1'], 'eth1', '', 9000, ['map', []], ['map', [['vdsm-hook-ovs', 'uplink'], ['vdsm-hook-ovs-orig-mtu', '1500']]]],
+    [['uuid', 'i-red'], 'red', 'internal', 9000, ['map', []], ['map', [['vdsm-hook-ovs', 'network']]]],
+    [['uuid', 'i-br2'], 'ovsbr-bond0', 'internal', ['set', []], ['map', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
+    [['uuid', 'i-eth2'], 'eth2', '', 1500, ['map', []], ['map', [['vdsm-hook-ovs', 'slave'], ['vdsm-hook-ovs-orig-mtu', '1400']]]],
+    [['uuid', 'i-eth3'], 'eth3', '', ['set', []], ['map', []], ['map', [['vdsm-hook-ovs', 'slave']]]],
+    [['uuid', 'i-tun'], 'vtun-1', 'vxlan', ['set', []], ['map', [['key', '5001'], ['remote_ip', '198.51.100.2']]],
+      ['map', [['vdsm-hook-ovs', 'tunnel']]]],
+    [['uuid', 'i-int'], 'br-int', 'internal', ['set', []], ['map', []], ['map', []]],
   ],
-  headings: ['_uuid', 'name', 'type', 'mtu_request', 'external_ids'],
+  headings: ['_uuid', 'name', 'type', 'mtu_request', 'options', 'external_ids'],
 });
 const OUTPUT = `${BRIDGES}\n${PORTS}\n${IFACES}\n`;
 
@@ -78,10 +80,13 @@ t.test('ports: parent bridge, tag, fake bridge, bond mode and LACP, interfaces',
   t.equal(ports.get('br-int')!.role, undefined, 'an unknown role value is not ours');
 });
 
-t.test('interfaces: type, mtu_request, role, original MTU', async (t) => {
+t.test('interfaces: type, mtu_request, options, role, original MTU', async (t) => {
   const { interfaces } = parseOvsState(OUTPUT);
-  t.strictSame(interfaces.get('eth1'), { uuid: 'i-eth1', name: 'eth1', role: 'uplink', type: '', mtuRequest: 9000, origMtu: 1500 });
-  t.strictSame(interfaces.get('red'), { uuid: 'i-red', name: 'red', role: 'network', type: 'internal', mtuRequest: 9000 });
+  t.strictSame(interfaces.get('eth1'), { uuid: 'i-eth1', name: 'eth1', role: 'uplink', type: '', mtuRequest: 9000, options: {}, origMtu: 1500 });
+  t.strictSame(interfaces.get('red'), { uuid: 'i-red', name: 'red', role: 'network', type: 'internal', mtuRequest: 9000, options: {} });
+  t.strictSame(interfaces.get('vtun-1'), {
+    uuid: 'i-tun', name: 'vtun-1', role: 'tunnel', type: 'vxlan', mtuRequest: null, options: { key: '5001', remote_ip: '198.51.100.2' },
+  });
   t.equal(interfaces.get('eth2')!.origMtu, 1400);
   t.equal(interfaces.get('eth3')!.mtuRequest, null, 'empty set: no MTU requested');
   t.notOk('origMtu' in interfaces.get('eth3')!, 'no original MTU recorded');
