@@ -22,6 +22,7 @@ import {
 } from '../host/links.js';
 import { ifcfgChanges, readIfcfgDir, renderIfcfg } from '../host/ifcfg.js';
 import { planResolvConf, type ResolvPlan } from '../host/resolv.js';
+import { applyNat, natPlanSize, planNat, readNat, type NatObserved, type NatPlan } from '../host/nat.js';
 import type { SnapshotInput } from './snapshot.js';
 import { originalMtu, planTransaction, type TransactionPlan } from '../ovs/planner.js';
 import { foreignNames, readOvsState, type OvsState } from '../ovs/state.js';
@@ -35,6 +36,7 @@ export interface Observed {
   ovs: OvsState;
   kernel: KernelState;
   dhcp: DhcpClients;
+  nat: NatObserved;
 }
 
 export const NO_REQUEST: OvsRequest = { networks: new Map(), bonds: new Map() };
@@ -50,8 +52,8 @@ export async function observe(
   running: RunningConfig = readRunningConfig(paths),
 ): Promise<Observed> {
   vsctl.probeAhead();
-  const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS)]);
-  return { running, ovs, kernel, dhcp: readDhcpClients(paths) };
+  const [ovs, kernel, nat] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS), readNat(paths.stateDir, timeoutS)]);
+  return { running, ovs, kernel, dhcp: readDhcpClients(paths), nat };
 }
 
 export interface Plan {
@@ -70,6 +72,8 @@ export interface Plan {
   /** the ifcfg files of the desired state; foreign: devices whose ifcfg file is not the hook's (left alone) */
   ifcfg: EntryWrites & { foreign: string[] };
   resolv: ResolvPlan;
+  /** the NAT forwarder's nftables table and ip_forward */
+  nat: NatPlan;
 }
 
 export function makePlan(
@@ -103,12 +107,13 @@ export function makePlan(
     entries: entryWrites(paths, running, changes),
     ifcfg: ifcfgChanges(paths.ifcfgDir, ifcfg, readIfcfgDir(paths.ifcfgDir)),
     resolv: planResolvConf(paths.resolvConf, desired),
+    nat: planNat(desired, observed.nat),
   };
 }
 
 export function isNoop(plan: Plan): boolean {
   return plan.transaction.commands.length === 0 && linkPlanSize(plan.links) === 0 && plan.entries.files.length === 0
-    && plan.ifcfg.files.length === 0 && plan.resolv.write === undefined;
+    && plan.ifcfg.files.length === 0 && plan.resolv.write === undefined && natPlanSize(plan.nat) === 0;
 }
 
 /** What the snapshot must keep beyond running config entries: flushed NIC addresses, rewritten host files. */
@@ -129,6 +134,7 @@ export function renderPlan(plan: Plan): string[] {
   return [
     ...(commands.length ? [`OVS transaction (${commands.length} commands):`, ...renderTransaction(commands)] : []),
     ...(linkPlanSize(plan.links) ? ['links:', ...renderLinks(plan.links)] : []),
+    ...plan.nat.why.map((why) => `nat: ${why}`),
     ...(plan.entries.labels.length ? [`running config: ${plan.entries.labels.join(', ')}`] : []),
     ...(plan.ifcfg.labels.length ? [`ifcfg files: ${plan.ifcfg.labels.join(', ')}`] : []),
     ...plan.ifcfg.foreign.map(foreignIfcfgLine),
@@ -189,6 +195,8 @@ async function applyOvsAndLinks({ paths, config, log }: HookContext, vsctl: Vsct
   for (const run of await applyLinks(paths, config.dhcp, links, config.timeout)) {
     log.info(`network ${run.dev}: DHCPv${run.family} client ${run.client} runs (pid ${run.pid})`);
   }
+  if (plan.nat.why.length) log.info(`nat:\n${plan.nat.why.join('\n')}`);
+  await applyNat(paths.stateDir, plan.nat, config.timeout);
   checkpoint('save');
   await applyFileChanges(plan.entries.files);
   const saved = plan.entries.labels;

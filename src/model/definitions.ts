@@ -165,7 +165,7 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
 
   if (!isUnset(attrs['hostQos'])) throw new InvalidRequest(s, 'hostQos: is not supported on OVS networks yet');
   const ip = parseIpConfig(s, attrs, defaultRoute);
-  const nat = parseNat(s, custom, ip.ipv4 !== undefined);
+  const nat = parseNat(s, name, custom, ip.ipv4 !== undefined);
   // VDSM's NIC-less network is bridged and untagged; it and an overlay get a bridge of their own
   if (!attachment && (!bridged || vlan !== 0)) {
     throw new InvalidRequest(s, 'nic/bonding: a network without a nic or bonding must be bridged and untagged');

@@ -68,9 +68,13 @@ export function parseTunnel(s: string, custom: Record<string, string>): TunnelDe
 }
 
 /** ovs_nat: the host masquerades the network's subnet; it needs a static IPv4 address to be the gateway. */
-export function parseNat(s: string, custom: Record<string, string>, hasStaticIpv4: boolean): boolean {
+export function parseNat(s: string, name: string, custom: Record<string, string>, hasStaticIpv4: boolean): boolean {
   const value = custom['ovs_nat'];
   const nat = !isUnset(value) && toBool(s, 'custom.ovs_nat', value);
+  // the name goes into an nftables rule as a quoted string: nothing there may need escaping
+  if (nat && !/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new InvalidRequest(s, `custom.ovs_nat: a NAT network's name may only hold letters, digits, "_", "." and "-"`);
+  }
   if (nat && !hasStaticIpv4) {
     throw new InvalidRequest(s, 'custom.ovs_nat: a NAT network needs a static IPv4 address (ipaddr with netmask or prefix): ' +
       'the VMs use it as their gateway');

@@ -104,7 +104,8 @@ export function planTransaction(
   for (const bridge of desired.bridges.values()) {
     const seen = observed.bridges.get(bridge.name);
     if (!seen || goneBridges.has(bridge.name)) {
-      add(`bridge ${bridge.name} added for uplink ${bridge.uplink.name}`,
+      add(bridge.uplink.kind === 'own' ? `bridge ${bridge.name} added for network ${bridge.uplink.name}, without uplink`
+        : `bridge ${bridge.name} added for uplink ${bridge.uplink.name}`,
         ['add-br', bridge.name],
         ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`, `stp_enable=${bridge.stp}`, mark('bridge')],
         ['set', 'Port', bridge.name, mark('bridge')],
