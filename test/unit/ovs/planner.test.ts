@@ -349,3 +349,34 @@ t.test('every command says why', async (t) => {
   t.ok(plans.length > 20);
   for (const p of plans) for (const c of p.commands) t.ok(c.why.trim().length > 0, `${c.args.join(' ')}: ${c.why}`);
 });
+
+t.test('overlay: a bridge of its own, no uplink, a tunnel access port per remote; edits in place, drops by name', async (t) => {
+  const blue = (key: number, remotes: string) => ({
+    blue: { nic: 'eth1', mtu: 1450, custom: { ...OVS, ovs_tunnel: `vxlan:${key}`, ovs_tunnel_remotes: remotes } },
+  });
+  const want = desired(blue(5001, '198.51.100.2'));
+  const [port] = [...want.tunnels.keys()];
+  const cmds = plan(want, EMPTY).commands;
+  t.ok(find(cmds, ['add-br', 'ovsbr-blue']) >= 0, 'the overlay gets a bridge of its own');
+  t.equal(find(cmds, ['add-port', 'ovsbr-blue', 'eth1']), -1, 'the NIC the Engine attached it to is not taken');
+  t.ok(find(cmds, ['add-br', 'blue', 'ovsbr-blue', '0']) >= 0);
+  t.ok(find(cmds, ['add-port', 'ovsbr-blue', port!]) >= 0);
+  t.ok(find(cmds, ['set', 'Port', port!], 'tag=0', MARK('tunnel')) >= 0, 'an access port of the network, marked');
+  t.ok(find(cmds, ['set', 'Interface', port!], 'type=vxlan', 'options={key="5001",remote_ip="198.51.100.2"}', MARK('tunnel')) >= 0);
+
+  const seen = ovs(
+    { bridge: 'ovsbr-blue', role: 'bridge' },
+    { port: 'ovsbr-blue', on: 'ovsbr-blue', role: 'bridge' },
+    { port: 'blue', on: 'ovsbr-blue', role: 'network', tag: 0 },
+    { port: port!, on: 'ovsbr-blue', role: 'tunnel', tag: 0 },
+    { iface: 'ovsbr-blue', role: 'bridge', type: 'internal' },
+    { iface: 'blue', role: 'network', type: 'internal', mtu: 1450 },
+    { iface: port!, role: 'tunnel', type: 'vxlan', options: { key: '5001', remote_ip: '198.51.100.2' } },
+  );
+  t.same(plan(want, seen).commands, [], 'as it is: nothing to do');
+  t.same(plan(desired(blue(5002, '198.51.100.2')), seen).commands.map((c) => c.args),
+    [['set', 'Interface', port!, 'type=vxlan', 'options={key="5002",remote_ip="198.51.100.2"}']], 'a new VNI: set in place');
+  const moved = plan(desired(blue(5001, '198.51.100.3')), seen).commands.map((c) => c.args);
+  t.same(moved[0], ['del-port', port!], 'a dropped remote: its port removed');
+  t.equal(moved.filter((a) => a[0] === 'add-port').length, 1, 'the new remote: one port added');
+});
