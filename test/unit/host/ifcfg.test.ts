@@ -269,3 +269,20 @@ t.test('readIfcfgDir', async (t) => {
     ['ifcfg-weird', ''],
   ]), 'ifcfg-* only; what cannot be read counts as not ours');
 });
+
+t.test('an overlay: its own bridge without uplink file, the network, one OVSTunnel file per remote', async (t) => {
+  const d = desired({
+    ov: { nic: 'eth1', mtu: 1450, custom: { ...OVS, ovs_tunnel: 'geneve:77', ovs_tunnel_remotes: '192.0.2.2,192.0.2.3', ovs_tunnel_local: '192.0.2.1' } },
+  });
+  const files = renderIfcfg({ desired: d, datapathType: 'netdev', origMtu: new Map() });
+  const tunnels = [...d.tunnels.values()];
+  t.same([...files.keys()].sort(), ['ov', 'ovsbr-ov', ...tunnels.map((p) => p.port)].sort(), 'no file for eth1: OVS does not take it');
+  t.equal(sourceVars(writeTmp(files.get('ov')!))['OVSREQUIRES'], 'ovsbr-ov', 'the network needs only its bridge');
+  const vars = sourceVars(writeTmp(files.get(tunnels[0]!.port)!));
+  t.equal(vars['TYPE'], 'OVSTunnel');
+  t.equal(vars['OVS_BRIDGE'], 'ovsbr-ov');
+  t.equal(vars['OVS_TUNNEL_TYPE'], 'geneve');
+  t.equal(vars['OVS_TUNNEL_OPTIONS'], 'options:key=77 options:remote_ip=192.0.2.2 options:local_ip=192.0.2.1');
+  t.equal(vars['OVS_OPTIONS'], 'tag=0', 'an access port of the network');
+  t.match(vars['OVS_EXTRA'], /external_ids:vdsm-hook-ovs=tunnel/);
+});
