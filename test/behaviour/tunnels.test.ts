@@ -4,7 +4,7 @@
  * largest MTU that fits the underlay, and VNIs keep overlays apart.
  */
 import t from 'tap';
-import { createHosts, type SimHost } from '../lib/hosts.js';
+import { createHosts, type SimHost, type Vm } from '../lib/hosts.js';
 import { applyOk, setup } from '../lib/requests.js';
 import { ping } from '../lib/sandbox.js';
 import { overlay, tunnels } from '../lib/tunnels.js';
@@ -12,6 +12,7 @@ import { overlay, tunnels } from '../lib/tunnels.js';
 t.test('VXLAN, Geneve and GRE overlays carry VM traffic between hosts; another VNI stays apart', async (t) => {
   const lab = await createHosts(t, 2);
   const [h1, h2] = lab.hosts as [SimHost, SimHost];
+  const vms: Record<string, Vm | undefined> = {};
   for (const type of ['vxlan', 'geneve', 'gre']) {
     // the largest MTU that fits an underlay of 1500 (GRE with a key takes 42 bytes, VXLAN and Geneve 50)
     const mtu = type === 'gre' ? 1458 : 1450;
@@ -42,4 +43,3 @@ t.test('VXLAN, Geneve and GRE overlays carry VM traffic between hosts; another V
     t.notOk(await ping(vms.b1!.ns, '10.61.0.12', { count: 1, timeoutS: 3 }), `${type}: nor the second the first's`);
   }
 });
-const vms: Record<string, { ns: string } | undefined> = {};
