@@ -39,6 +39,10 @@ t.test('NAT forwarder: out behind the host address, nothing in, rules gone with 
   const foreign = await nft(h1, 'list', 'table', 'inet', 'foreign');
   t.equal(await ipForward(h1), '0', 'forwarding off to start with');
 
+  const planned = await h1.runCli(['plan', '-'], { input: JSON.stringify(setup({ natnet })) });
+  t.match(planned.stdout, /^nat: nftables table vdsm_hook_ovs: NAT for natnet \(10\.70\.0\.0\/24\)$/m, 'plan: the NAT rules');
+  t.match(planned.stdout, /^nat: net\.ipv4\.ip_forward on/m, 'plan: forwarding on');
+  t.notMatch(await nft(h1, 'list', 'tables'), /vdsm_hook_ovs/, 'plan loads nothing');
   await applyOk(t, h1, setup({ natnet }));
   const vm = await h1.addVm('natnet', '10.70.0.10/24', '10.70.0.1');
   t.ok(await ping(vm.ns, '198.18.0.200', { timeoutS: 10 }), 'the VM reaches the machine outside (which has no route back)');

@@ -64,6 +64,11 @@ t.test('remotes edited, MTU and IPsec refused, NIC-less overlay, show, removal o
   const before = await tunnels(h1);
   const edited = setup({ ov: overlay('vxlan:6001', [1, 2, 3], { n: 1 }) });
   const cfgEdit = await h1.ovs.nextCfg();
+  const planned = await h1.runCli(['plan', '-'], { input: JSON.stringify(edited) });
+  t.match(planned.stdout, /ovs-vsctl del-port vtun-\w+ +# tunnel vtun-\w+ removed/, 'plan: the tunnel to host 4 goes');
+  t.match(planned.stdout, /ovs-vsctl add-port ovsbr-ov vtun-\w+ +# network ov: vxlan tunnel to 198\.18\.0\.3, key 6001/,
+    'plan: a tunnel to host 3 comes');
+  t.equal(await h1.ovs.nextCfg(), cfgEdit, 'plan changes nothing');
   await applyOk(t, h1, edited);
   t.equal(await h1.ovs.nextCfg(), cfgEdit + 1, 'the edit is one transaction');
   const after = await tunnels(h1);
