@@ -17,7 +17,7 @@ import { hostPaths, type HostPaths } from '../host/paths.js';
 import { rollback, settlePending } from '../flow/pending.js';
 import { describeEntries, isEmpty, parseSetupPayload, splitRequest } from '../vdsm/request.js';
 import { readPersistedConfig, readRunningConfig, type RunningConfig } from '../vdsm/running-config.js';
-import { renderOwned } from './show.js';
+import { readIfaceStatus, renderOwned } from './show.js';
 import { readSnapshot, type Snapshot } from '../flow/snapshot.js';
 import { Vsctl } from '../ovs/vsctl.js';
 import { vswitchdDown } from '../ovs/socket.js';
@@ -106,9 +106,11 @@ async function show(_args: string[], ctx: HookContext): Promise<string[]> {
   const { owned, problems } = ownedEntries(observed.running);
   const { activeSlaves, vswitchd } = await readVswitchd(vsctl, owned.bonds.length > 0);
   const caps = capsAdditions(owned, { ...observed, activeSlaves });
+  const hasTunnels = [...observed.ovs.interfaces.values()].some((i) => i.role === 'tunnel');
   const lines = [
     ...lockLines(ctx.paths), ...vswitchd,
-    ...renderOwned(observed.ovs, observed.kernel, caps), ...problems, ...pendingLines(readSnapshot(ctx.paths), ''),
+    ...renderOwned(observed.ovs, observed.kernel, caps, hasTunnels ? await readIfaceStatus(vsctl) : undefined), ...problems,
+    ...pendingLines(readSnapshot(ctx.paths), ''),
     `boot persistence: ${bootPersistence(ctx.paths)}`,
   ];
   try {

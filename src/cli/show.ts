@@ -1,13 +1,26 @@
 /**
  * What `vdsm-ovs show` prints: the hook's own OVS bridges with their bonds
- * and networks, each as the Engine sees it through after_get_caps. Pure.
+ * and networks, each as the Engine sees it through after_get_caps, and their
+ * tunnels. Pure but for readIfaceStatus.
  */
 import type { CapsAdditions } from '../vdsm/caps.js';
 import type { KernelState } from '../host/kernel.js';
 import type { OvsPort, OvsState } from '../ovs/state.js';
 import { RULE_PRIORITY, tableOf } from '../model/routing.js';
+import type { Vsctl } from '../ovs/vsctl.js';
 
-export function renderOwned(ovs: OvsState, kernel: KernelState, caps: CapsAdditions): string[] {
+/** An interface's status and bfd_status columns, as OVS reports them (status: tunnel_egress_iface, ..._carrier). */
+export interface IfaceStatus {
+  status: Record<string, string>;
+  bfd: Record<string, string>;
+}
+
+export function renderOwned(
+  ovs: OvsState,
+  kernel: KernelState,
+  caps: CapsAdditions,
+  status: ReadonlyMap<string, IfaceStatus> = new Map(),
+): string[] {
   const lines: string[] = [];
   const ports = [...ovs.ports.values()];
   const bridges = [...ovs.bridges.values()].filter((b) => b.role === 'bridge').sort(byName);
@@ -22,6 +35,7 @@ export function renderOwned(ovs: OvsState, kernel: KernelState, caps: CapsAdditi
       const table = renderTable(net.name, kernel);
       if (table) lines.push(`    ${table}`);
     }
+    for (const tunnel of onBridge.filter((p) => p.role === 'tunnel')) lines.push(`  ${renderTunnel(tunnel, ovs, status)}`);
   }
   return lines.length ? lines : ['no OVS bridges, bonds or networks of this hook'];
 }
@@ -69,4 +83,33 @@ function renderTable(network: string, kernel: KernelState): string | undefined {
   return `table ${table}: ${routes.join(', ') || 'no routes'}; rules (priority ${RULE_PRIORITY}) ${rules.join(', ') || 'none'}`;
 }
 
+/**
+ * A tunnel, its remote, and whether it is up as far as OVS knows: BFD's
+ * state where BFD runs on it, else whether its egress device (the route to
+ * the remote) has carrier; OVS has no other liveness for a tunnel.
+ */
+function renderTunnel(port: OvsPort, ovs: OvsState, status: ReadonlyMap<string, IfaceStatus>): string {
+  const iface = ovs.interfaces.get(port.name);
+  const o = iface?.options ?? {};
+  const local = o['local_ip'] ? `, local ${o['local_ip']}` : '';
+  const vlan = port.tag ? `, VLAN ${port.tag}` : '';
+  const st = status.get(port.name);
+  const egress = st?.status['tunnel_egress_iface'];
+  const state = st?.bfd['state'] !== undefined
+    ? `BFD ${st.bfd['state']}`
+    : egress ? `${st?.status['tunnel_egress_iface_carrier'] === 'up' ? 'up' : 'DOWN'} (egress ${egress})` : 'DOWN (no route to the remote)';
+  return `tunnel ${port.name}: ${iface?.type ?? '?'} to ${o['remote_ip'] ?? '?'}, key ${o['key'] ?? '0'}${local}${vlan}, ${state}`;
+}
+
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** Every interface's status and bfd_status (only `show` needs them: they change on their own, so the planner never reads them). */
+export async function readIfaceStatus(vsctl: Vsctl): Promise<Map<string, IfaceStatus>> {
+  const [rows = []] = await vsctl.select([{ table: 'Interface', columns: ['name', 'status', 'bfd_status'] }], 'reading the interfaces\' status');
+  return new Map(rows.map((r) => [String(r['name']), { status: ovsMap(r['status']), bfd: ovsMap(r['bfd_status']) }]));
+}
+
+function ovsMap(value: unknown): Record<string, string> {
+  if (!Array.isArray(value) || value[0] !== 'map') return {};
+  return Object.fromEntries((value[1] as [string, unknown][]).map(([k, v]) => [k, String(v)]));
+}

@@ -24,6 +24,7 @@ import {
 } from '../host/links.js';
 import { ifcfgChanges, ifcfgSet, readIfcfgDir, renderIfcfg, renderRouteFiles } from '../host/ifcfg.js';
 import { planResolvConf, type ResolvPlan } from '../host/resolv.js';
+import { applyNat, natPlanSize, planNat, readNat, type NatObserved, type NatPlan } from '../host/nat.js';
 import type { SnapshotInput } from './snapshot.js';
 import { originalMtu, planTransaction, type TransactionPlan } from '../ovs/planner.js';
 import { foreignNames, readOvsState, type OvsState } from '../ovs/state.js';
@@ -39,6 +40,7 @@ export interface Observed {
   dhcp: DhcpClients;
   /** the hook's classifiers on the interfaces of uplink ports that carry its QoS */
   tc: TcFilters;
+  nat: NatObserved;
 }
 
 export const NO_REQUEST: OvsRequest = { networks: new Map(), bonds: new Map() };
@@ -68,9 +70,11 @@ export async function observeOnly(
   timeoutS: number,
   running: RunningConfig = readRunningConfig(paths),
 ): Promise<Observed> {
-  const [ovs, kernel] = await Promise.all([readOvsState(vsctl), readKernelState(timeoutS, { kinds: true })]);
+  const [ovs, kernel, nat] = await Promise.all([
+    readOvsState(vsctl), readKernelState(timeoutS, { kinds: true }), readNat(paths.stateDir, timeoutS),
+  ]);
   const tc = await readTcFilters(shapedByOvs(ovs), timeoutS);
-  return { running, ovs, kernel, dhcp: readDhcpClients(paths), tc };
+  return { running, ovs, kernel, dhcp: readDhcpClients(paths), tc, nat };
 }
 
 /** Interfaces of the hook's uplink ports that carry its QoS: only they can hold its classifiers. */
@@ -100,6 +104,8 @@ export interface Plan {
   /** the ifcfg files (ifcfg-, route-, rule-) of the desired state; foreign: those of its files there that are not the hook's (left alone) */
   ifcfg: EntryWrites & { foreign: string[] };
   resolv: ResolvPlan;
+  /** the NAT forwarder's nftables table and ip_forward */
+  nat: NatPlan;
 }
 
 export function makePlan(
@@ -135,13 +141,14 @@ export function makePlan(
     entries: entryWrites(paths, running, changes),
     ifcfg: ifcfgChanges(paths.ifcfgDir, ifcfgSet(ifcfg, renderRouteFiles(desired)), readIfcfgDir(paths.ifcfgDir)),
     resolv: planResolvConf(paths.resolvConf, desired),
+    nat: planNat(desired, observed.nat),
   };
 }
 
 export function isNoop(plan: Plan): boolean {
   return plan.leftovers.length === 0 && plan.transaction.commands.length === 0 && linkPlanSize(plan.links) === 0
     && plan.tc.length === 0 && plan.entries.files.length === 0
-    && plan.ifcfg.files.length === 0 && plan.resolv.write === undefined;
+    && plan.ifcfg.files.length === 0 && plan.resolv.write === undefined && natPlanSize(plan.nat) === 0;
 }
 
 /** What the snapshot must keep beyond running config entries: flushed NIC addresses, rewritten host files. */
@@ -164,6 +171,7 @@ export function renderPlan(plan: Plan): string[] {
     ...(commands.length ? [`OVS transaction (${commands.length} commands):`, ...renderTransaction(commands)] : []),
     ...(linkPlanSize(plan.links) ? ['links:', ...renderLinks(plan.links)] : []),
     ...(plan.tc.length ? ['classifiers:', ...renderTc(plan.tc)] : []),
+    ...plan.nat.why.map((why) => `nat: ${why}`),
     ...(plan.entries.labels.length ? [`running config: ${plan.entries.labels.join(', ')}`] : []),
     ...(plan.ifcfg.labels.length ? [`ifcfg files: ${plan.ifcfg.labels.join(', ')}`] : []),
     ...plan.ifcfg.foreign.map(foreignIfcfgLine),
@@ -241,6 +249,8 @@ async function applyOvsAndLinks({ paths, config, log }: HookContext, vsctl: Vsct
   const tc = commands.length && shaped.size ? planTc(plan.desired, await readTcFilters(shaped.keys(), config.timeout)) : plan.tc;
   if (tc.length) log.info(`classifiers:\n${renderTc(tc).join('\n')}`);
   await applyBatch('tc', tc, config.timeout);
+  if (plan.nat.why.length) log.info(`nat:\n${plan.nat.why.join('\n')}`);
+  await applyNat(paths.stateDir, plan.nat, config.timeout);
   checkpoint('save');
   await applyFileChanges(plan.entries.files);
   const saved = plan.entries.labels;
@@ -291,14 +301,18 @@ export function bootPersistence(paths: { ifcfgDir: string }): string {
 /** What validation needs to know of the host, from what was observed. */
 export function hostFacts({ ovs, kernel }: Pick<Observed, 'ovs' | 'kernel'>): HostFacts {
   const links = [...kernel.links.values()];
-  return {
+  const facts: HostFacts = {
     links: new Set(kernel.links.keys()),
     linkKinds: new Map(links.flatMap((l) => (l.kind ? [[l.name, l.kind] as const] : []))),
     // the kind an OVS internal port of the userspace datapath leaves behind, which OVS no longer names
     strayTaps: new Set(links.filter((l) => l.kind === 'tap' && l.persistent && !ovs.interfaces.has(l.name)).map((l) => l.name)),
     foreignOvs: foreignNames(ovs),
     ownDevices: ownDevices(ovs),
+    ipv4: new Map(links.map((l) => [l.name, l.ipv4])),
+    mtus: new Map(links.map((l) => [l.name, l.mtu])),
   };
+  if (kernel.defaultRoute) facts.defaultDev = kernel.defaultRoute.dev;
+  return facts;
 }
 
 /** Kernel devices that are the hook's own OVS internal ports (networks, bridges). */

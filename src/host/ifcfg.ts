@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { uplinkMtus, type DesiredState } from '../model/desired.js';
 import { InvalidRequest } from '../runtime/errors.js';
 import type { FileChange } from './files.js';
-import { wantsIpv6, type NetworkDef } from '../model/definitions.js';
+import { wantsIpv6, type NetworkDef, type Uplink } from '../model/definitions.js';
 import { OPTS_KEY, ORIG_MTU_KEY, OWNER_KEY, type Role } from '../ovs/state.js';
 import { bondPortSettings } from '../ovs/bond-port.js';
 import { routeArgs, ruleArgs, staticSourceRoute } from '../model/routing.js';
@@ -34,7 +34,7 @@ export interface IfcfgInput {
   /** MTU a NIC had before OVS took it (uplinks and bond slaves), when known */
   origMtu: ReadonlyMap<string, number>;
   /** the MAC the networks on an uplink take (uplinkMacs), when known */
-  uplinkMac: (uplink: string) => string | undefined;
+  uplinkMac: (uplink: Uplink) => string | undefined;
 }
 
 type Line = [key: string, value: string];
@@ -85,6 +85,7 @@ export function renderIfcfg({ desired, datapathType, origMtu, uplinkMac }: Ifcfg
       )],
     ]);
     const mtu = uplinkMtu(bridge.uplink.name);
+    if (bridge.uplink.kind === 'own') continue;
     // the shaping's OVS part: ifup-ovs re-adds the port with it (the classifiers are the restore unit's)
     const queues = shapedQueues(desired, bridge.uplink.name);
     const qos = queues.size ? createQos(bridge.uplink.name, queues) : [];
@@ -120,13 +121,13 @@ export function renderIfcfg({ desired, datapathType, origMtu, uplinkMac }: Ifcfg
   for (const net of desired.networks.values()) {
     const name = splitSafe(`network '${net.name}'`, net.name);
     const parent = parentOf.get(net.uplink.name)!;
-    const mac = uplinkMac(net.uplink.name);
+    const mac = uplinkMac(net.uplink);
     add(name, [
       ['DEVICETYPE', 'ovs'], ['TYPE', 'OVSBridge'],
       // a fake bridge: add-br takes "<parent> <vlan>" positionally (VLAN 0 = untagged, as the planner does)
       ['OVS_OPTIONS', `${parent} ${net.vlan}`],
       // the fake bridge's code path never brings its parent up, and DHCP needs the uplink attached first
-      ['OVSREQUIRES', `${parent} ${net.uplink.name}`],
+      ['OVSREQUIRES', net.uplink.kind === 'own' ? parent : `${parent} ${net.uplink.name}`],
     ], [
       ...ipLines(net),
       ['MTU', String(net.mtu)],
@@ -135,6 +136,19 @@ export function renderIfcfg({ desired, datapathType, origMtu, uplinkMac }: Ifcfg
         // the MAC in OVS, not MACADDR: ifup-eth would set it with ip link, and ovs-vswitchd put its own back
         ['set', 'Interface', name, mark('network'), `mtu_request=${net.mtu}`, ...(mac ? [macColumn(mac)] : [])],
       )],
+    ]);
+  }
+
+  // ifup-ovs: add-port <OVS_BRIDGE> <DEVICE> <OVS_OPTIONS> -- set Interface <DEVICE> type=<OVS_TUNNEL_TYPE> <OVS_TUNNEL_OPTIONS>
+  for (const tunnel of desired.tunnels.values()) {
+    const options = [`options:key=${tunnel.key}`, `options:remote_ip=${tunnel.remote}`,
+      ...(tunnel.local ? [`options:local_ip=${tunnel.local}`] : [])];
+    add(tunnel.port, [
+      ['DEVICETYPE', 'ovs'], ['TYPE', 'OVSTunnel'], ['OVS_BRIDGE', tunnel.bridge],
+      ['OVS_TUNNEL_TYPE', tunnel.type], ['OVS_TUNNEL_OPTIONS', options.join(' ')], ['OVS_OPTIONS', `tag=${tunnel.vlan}`],
+    ], [
+      ['BOOTPROTO', 'none'],
+      ['OVS_EXTRA', extra(['set', 'Port', tunnel.port, mark('tunnel')], ['set', 'Interface', tunnel.port, mark('tunnel')])],
     ]);
   }
   return files;

@@ -7,7 +7,7 @@
  * Applied as: stop clients, sysctls, ONE `ip -batch`, start clients.
  */
 import { writeFileSync } from 'node:fs';
-import { ovsNics, type DesiredState, type Leftover } from '../model/desired.js';
+import { bridgeNics, ovsNics, type DesiredState, type Leftover } from '../model/desired.js';
 import { HookError, HostError } from '../runtime/errors.js';
 import { firstLine, run } from '../runtime/exec.js';
 import { dhcpKey, startDhcp, stopDhcp, type DhcpClients, type DhcpFamily, type DhcpRun, type DhcpSettings, type DhcpStartRequest } from './dhcp.js';
@@ -93,8 +93,7 @@ export function planLinks(
     ip(`${nic} is taken by OVS: its addresses ${addrs.join(', ')} removed`, 'address', 'flush', 'dev', nic, 'scope', 'global');
   }
   for (const bridge of desired.bridges.values()) {
-    const uplinks = bridge.uplink.kind === 'nic' ? [bridge.uplink.name] : desired.bonds.get(bridge.uplink.name)!.nics;
-    for (const nic of uplinks) up(nic, `uplink ${nic} of bridge ${bridge.name} up`);
+    for (const nic of bridgeNics(desired, bridge)) up(nic, `uplink ${nic} of bridge ${bridge.name} up`);
   }
   const routing = sourceRouting(desired, planDhcp(plan, desired, clients, rebuilt));
   removeSourceRoutes(ip, routing, kernel);

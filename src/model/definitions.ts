@@ -12,13 +12,25 @@ import { checkMac } from './mac.js';
 import { parseBridgeOpts, type BridgeOpts } from './bridge-opts.js';
 import { parseHostQos, type HostQos } from './host-qos.js';
 import { isRecord, isUnset, toBool, toInt, toStr } from './values.js';
+import { parseNat, parseTunnel, type TunnelDef } from './overlay.js';
 
 export type Attrs = Record<string, unknown>;
 
 export type { BondMode, LacpMode } from './bond-options.js';
 
-export interface Uplink {
+/** What the Engine attached a network to. */
+export interface Attachment {
   kind: 'nic' | 'bond';
+  name: string;
+}
+
+/**
+ * The parent bridge's side towards the world: a NIC or bond, or, for an
+ * overlay or NIC-less network, none: a bridge of the network's own (`name`
+ * is then the network's name, which keys its bridge as a NIC's name does).
+ */
+export interface Uplink {
+  kind: 'nic' | 'bond' | 'own';
   name: string;
 }
 
@@ -37,6 +49,12 @@ export interface IPv6Config {
 export interface NetworkDef {
   name: string;
   uplink: Uplink;
+  /** the NIC or bond the Engine attached it to (none for a NIC-less network); the uplink too unless an overlay */
+  attachment?: Attachment;
+  /** an overlay network: its frames leave the host only through these tunnels */
+  tunnel?: TunnelDef;
+  /** the host is the NAT forwarder of the network's IPv4 subnet */
+  nat: boolean;
   /** 0 = untagged */
   vlan: number;
   bridged: boolean;
@@ -140,10 +158,8 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
     ? undefined
     : checkIfaceName(s, 'bonding', toStr(s, 'bonding', attrs['bonding']));
   if (nic && bonding) throw new InvalidRequest(s, 'nic and bonding: only one of them may be given');
-  if (!nic && !bonding) {
-    throw new InvalidRequest(s, 'nic/bonding: an OVS network needs a nic or a bonding as its uplink');
-  }
-  const uplink: Uplink = nic ? { kind: 'nic', name: nic } : { kind: 'bond', name: bonding! };
+  const attachment: Attachment | undefined = nic ? { kind: 'nic', name: nic } : bonding ? { kind: 'bond', name: bonding } : undefined;
+  const tunnel = parseTunnel(s, custom);
 
   const vlan = isUnset(attrs['vlan']) ? 0 : toInt(s, 'vlan', attrs['vlan'], 0, 4094);
   const bridged = isUnset(attrs['bridged']) ? true : toBool(s, 'bridged', attrs['bridged']);
@@ -156,6 +172,12 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
 
   const hostQos = parseHostQos(s, attrs['hostQos']);
   const ip = parseIpConfig(s, attrs, defaultRoute);
+  const nat = parseNat(s, name, custom, ip.ipv4 !== undefined);
+  // VDSM's NIC-less network is bridged and untagged; it and an overlay get a bridge of their own
+  if (!attachment && (!bridged || vlan !== 0)) {
+    throw new InvalidRequest(s, 'nic/bonding: a network without a nic or bonding must be bridged and untagged');
+  }
+  const uplink: Uplink = attachment && !tunnel ? attachment : { kind: 'own', name };
 
   let bridge = flag.bridge;
   if (!isUnset(custom['ovs_bridge'])) {
@@ -166,9 +188,11 @@ export function parseNetwork(name: string, attrs: Attrs): NetworkDef {
     bridge = named;
   }
 
-  const def: NetworkDef = Object.assign({ name, uplink, vlan, bridged, stp, bridgeOpts, mtu, defaultRoute, attrs }, ip);
+  const def: NetworkDef = Object.assign({ name, uplink, vlan, bridged, stp, bridgeOpts, mtu, defaultRoute, nat, attrs }, ip);
   if (bridge) def.bridge = bridge;
   if (hostQos) def.hostQos = hostQos;
+  if (attachment) def.attachment = attachment;
+  if (tunnel) def.tunnel = tunnel;
   return def;
 }
 

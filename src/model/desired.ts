@@ -9,6 +9,7 @@ import {
 } from './definitions.js';
 import { checkRstp, type BridgeOpts } from './bridge-opts.js';
 import type { OvsRequest } from '../vdsm/request.js';
+import { checkTunnelMtu, tunnelPorts, type TunnelPort, type Underlay } from './tunnels.js';
 import type { EntryChange, RunningConfig } from '../vdsm/running-config.js';
 
 export interface BridgeDef {
@@ -22,6 +23,8 @@ export interface DesiredState {
   networks: Map<string, NetworkDef>;
   bonds: Map<string, BondDef>;
   bridges: Map<string, BridgeDef>;
+  /** the tunnel ports of the overlay networks, by port name */
+  tunnels: Map<string, TunnelPort>;
 }
 
 /** What the host looks like, as far as validation needs it. */
@@ -41,6 +44,10 @@ export interface HostFacts {
   foreignOvs: ReadonlySet<string>;
   /** names of kernel devices the hook itself created (network and bridge devices) */
   ownDevices: ReadonlySet<string>;
+  /** the kernel's IPv4 addresses ("a.b.c.d/len") and MTUs by device, and the IPv4 default route's device (none: no tunnels to check) */
+  ipv4?: ReadonlyMap<string, readonly string[]>;
+  mtus?: ReadonlyMap<string, number>;
+  defaultDev?: string;
 }
 
 /**
@@ -57,8 +64,19 @@ export interface Leftover {
 
 /** The NICs OVS holds in a desired state: NIC uplinks and bond slaves. */
 export function ovsNics(desired: DesiredState): string[] {
-  return [...desired.bridges.values()].flatMap((b) =>
-    b.uplink.kind === 'nic' ? [b.uplink.name] : desired.bonds.get(b.uplink.name)!.nics);
+  return [...desired.bridges.values()].flatMap((b) => bridgeNics(desired, b));
+}
+
+/** The NICs of one bridge: its NIC uplink, its bond's slaves, or none for a network's own bridge. */
+export function bridgeNics(desired: Pick<DesiredState, 'bonds'>, bridge: BridgeDef): string[] {
+  const { kind, name } = bridge.uplink;
+  return kind === 'nic' ? [name] : kind === 'bond' ? desired.bonds.get(name)!.nics : [];
+}
+
+/** The bridge a network's fake bridge hangs from. */
+export function bridgeOfNetwork(desired: Pick<DesiredState, 'bridges'>): (net: NetworkDef) => string {
+  const byUplink = new Map([...desired.bridges.values()].map((b) => [b.uplink.name, b.name]));
+  return (net) => byUplink.get(net.uplink.name)!;
 }
 
 /** An uplink carries the largest MTU of its networks (the default without any), for the planner and the ifcfg files alike. */
@@ -76,10 +94,12 @@ export function uplinkMtus(desired: DesiredState): (uplink: string) => number {
  * no device, and no MAC, of its own). From the kernel's current MACs: OVS
  * never changes a port's MAC, so they stay the NICs' own while OVS holds them.
  */
-export function uplinkMacs(desired: DesiredState, kernelMac: (dev: string) => string | undefined): (uplink: string) => string | undefined {
+export function uplinkMacs(desired: DesiredState, kernelMac: (dev: string) => string | undefined): (uplink: Uplink) => string | undefined {
   return (uplink) => {
-    const bond = desired.bonds.get(uplink);
-    if (!bond) return kernelMac(uplink);
+    // a network without uplink (overlay, NIC-less) keeps the MAC OVS gave it
+    if (uplink.kind === 'own') return undefined;
+    const bond = desired.bonds.get(uplink.name);
+    if (!bond) return kernelMac(uplink.name);
     return bond.hwaddr ?? kernelMac(bond.config['bond-primary'] ?? bond.nics[0]!);
   };
 }
@@ -113,12 +133,15 @@ export function buildDesired(
   }
   const networks = new Map([...netAttrs].map(([n, a]) => [n, parseNetwork(n, a)] as const));
   const bonds = new Map([...bondAttrs].map(([n, a]) => [n, parseBond(n, a)] as const));
-  const desired: DesiredState = { networks, bonds, bridges: planBridges(networks, bonds) };
+  const bridges = planBridges(networks, bonds);
+  const underlay = underlayOf(networks, host);
+  const desired: DesiredState = { networks, bonds, bridges, tunnels: tunnelPorts(networks.values(), bridgeOfNetwork({ bridges }), underlay) };
   // without a stray tap on the host (as good as always) the running config is not parsed a second time
   const leftovers = [...(host.strayTaps.size ? runningDevices(running) : [])]
     .filter(([name]) => host.strayTaps.has(name))
     .map(([name, owner]): Leftover => ({ name, owner, rebuilt: networks.has(name) || desired.bridges.has(name) }));
   validate(desired, running, request, host, new Set(leftovers.map((l) => l.name)));
+  for (const net of networks.values()) if (net.tunnel) checkTunnelMtu(net, underlay);
   return { desired, changes, leftovers };
 }
 
@@ -144,6 +167,23 @@ function runningDevices(running: RunningConfig): Map<string, string> {
     for (const name of planned.keys()) owners.set(name, `bridge '${name}'`);
   }
   return owners;
+}
+
+/**
+ * The host's addresses and MTUs as they will be: the kernel's now, with the
+ * desired networks' static addresses and MTUs over them (the underlay may be
+ * set up by the same request, or at boot by the same restore).
+ */
+function underlayOf(networks: Map<string, NetworkDef>, host: HostFacts): Underlay {
+  const addresses = new Map(host.ipv4 ?? []);
+  const mtus = new Map(host.mtus ?? []);
+  for (const net of networks.values()) {
+    if (net.ipv4) addresses.set(net.name, [`${net.ipv4.address}/${net.ipv4.prefix}`]);
+    mtus.set(net.name, net.mtu);
+  }
+  const underlay: Underlay = { addresses, mtus };
+  if (host.defaultDev) underlay.defaultDev = host.defaultDev;
+  return underlay;
 }
 
 function ovsEntries(entries: Map<string, Attrs>, isOvs: (name: string, attrs: Attrs) => boolean): Map<string, Attrs> {
@@ -285,6 +325,11 @@ function validate(
     if (net.defaultRoute) {
       if (defaultRoute) throw new InvalidRequest(s, `defaultRoute: network '${defaultRoute}' already has it`);
       defaultRoute = net.name;
+    }
+  }
+  for (const port of desired.tunnels.values()) {
+    if (host.foreignOvs.has(port.port) || ovsNames.has(port.port)) {
+      throw new InvalidRequest(`network '${port.network}'`, `custom.ovs_tunnel_remotes: port name ${port.port} of the tunnel to ${port.remote} is taken`);
     }
   }
   for (const bridge of bridges.values()) {

@@ -27,3 +27,11 @@ export function prefixToNetmask(prefix: number): string {
   const bits = '1'.repeat(prefix).padEnd(32, '0');
   return [0, 8, 16, 24].map((i) => parseInt(bits.slice(i, i + 8), 2)).join('.');
 }
+
+/** The subnet of an address, "a.b.c.0/len". */
+export function subnetOf(address: string, prefix: number): string {
+  const n = address.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const net = (n & mask) >>> 0;
+  return `${[24, 16, 8, 0].map((shift) => (net >>> shift) & 255).join('.')}/${prefix}`;
+}

@@ -4,7 +4,8 @@
  * names objects the hook owns; removals come first so that a device can
  * move (NIC -> bond, bridge -> bridge) within the same transaction.
  */
-import { ovsNics, uplinkMacs, uplinkMtus, type BridgeDef, type DesiredState } from '../model/desired.js';
+import { bridgeOfNetwork, ovsNics, uplinkMacs, uplinkMtus, type BridgeDef, type DesiredState } from '../model/desired.js';
+import type { TunnelPort } from '../model/tunnels.js';
 import { FLOOD_KEYS, ovsSettings } from '../model/bridge-opts.js';
 import { describeQos, queueConfig, queueId, type HostQos } from '../model/host-qos.js';
 import type { BondDef, NetworkDef, Uplink } from '../model/definitions.js';
@@ -86,8 +87,7 @@ export function planTransaction(
   const add = (why: string, ...args: string[][]): void => {
     for (const a of args) commands.push({ args: a, why });
   };
-  const bridgeOfUplink = new Map([...desired.bridges.values()].map((b) => [b.uplink.name, b.name]));
-  const bridgeOf = (net: NetworkDef): string => bridgeOfUplink.get(net.uplink.name)!;
+  const bridgeOf = bridgeOfNetwork(desired);
   const owned = <T extends { role?: Role }>(rows: Map<string, T>, ...roles: Role[]): T[] =>
     [...rows.values()].filter((r) => r.role !== undefined && roles.includes(r.role));
 
@@ -117,6 +117,18 @@ export function planTransaction(
       add(`${port.name} is no longer the uplink of bridge ${port.bridge}`, ['del-port', port.bridge!, port.name]);
     }
   }
+  // tunnels gone (a remote dropped, the network removed or no longer an overlay) or moving to another bridge
+  const keptTunnels = new Set<string>();
+  for (const port of owned(observed.ports, 'tunnel')) {
+    if (!survives(port)) continue;
+    const want = desired.tunnels.get(port.name);
+    if (want && want.bridge === port.bridge) {
+      keptTunnels.add(port.name);
+    } else {
+      // without the bridge: ovs-vsctl counts a port on a fake bridge's VLAN as the fake bridge's, not its parent's
+      add(`tunnel ${port.name}${want ? ` moves to bridge ${want.bridge}` : ' removed'}`, ['del-port', port.name]);
+    }
+  }
   // slaves leave kept bonds before any bond takes them (a NIC may move between bonds)
   for (const name of keptUplinks) {
     const port = observed.ports.get(name)!;
@@ -142,7 +154,8 @@ export function planTransaction(
     const seen = observed.bridges.get(bridge.name);
     const fresh = !seen || goneBridges.has(bridge.name);
     if (fresh) {
-      add(`bridge ${bridge.name} added for uplink ${bridge.uplink.name}`,
+      add(bridge.uplink.kind === 'own' ? `bridge ${bridge.name} added for network ${bridge.uplink.name}, without uplink`
+        : `bridge ${bridge.name} added for uplink ${bridge.uplink.name}`,
         ['add-br', bridge.name],
         ['set', 'Bridge', bridge.name, `datapath_type=${datapathType}`, mark('bridge')],
         ['set', 'Port', bridge.name, mark('bridge')],
@@ -153,9 +166,10 @@ export function planTransaction(
     }
     planBridgeOptions(bridge, fresh ? undefined : seen);
     const mtu = mtuOf(bridge.uplink.name);
+    // a network's own bridge has no uplink: its tunnels (step 4) are its way out, if any
     if (bridge.uplink.kind === 'nic') {
       planNicUplink(bridge.name, bridge.uplink, mtu);
-    } else {
+    } else if (bridge.uplink.kind === 'bond') {
       planBond(bridge.name, desired.bonds.get(bridge.uplink.name)!, mtu);
     }
     planQos(bridge.uplink.name);
@@ -268,7 +282,7 @@ export function planTransaction(
   const macOf = uplinkMacs(desired, (dev) => kernel.get(dev)?.mac);
   for (const net of desired.networks.values()) {
     const bridge = bridgeOf(net);
-    const mac = macOf(net.uplink.name);
+    const mac = macOf(net.uplink);
     const macArgs = mac ? [macColumn(mac)] : [];
     if (!keptNets.has(net.name)) {
       const where = net.vlan === 0 ? 'untagged' : `VLAN ${net.vlan}`;
@@ -301,10 +315,43 @@ export function planTransaction(
     }
   }
 
-  // 4. uplinks that leave OVS altogether get their own MTU back
+  // 4. tunnels: access ports of their network, one per remote
+  for (const tunnel of desired.tunnels.values()) {
+    const options = tunnelOptions(tunnel);
+    if (!keptTunnels.has(tunnel.port)) {
+      add(`network ${tunnel.network}: ${tunnel.type} tunnel to ${tunnel.remote}, key ${tunnel.key}`,
+        ['add-port', tunnel.bridge, tunnel.port],
+        ['set', 'Port', tunnel.port, `tag=${tunnel.vlan}`, mark('tunnel')],
+        ['set', 'Interface', tunnel.port, `type=${tunnel.type}`, options, mark('tunnel')]);
+      continue;
+    }
+    const iface = observed.interfaces.get(tunnel.port);
+    if (iface?.type !== tunnel.type || options !== renderOptions(iface.options)) {
+      add(`network ${tunnel.network}: tunnel to ${tunnel.remote} now ${tunnel.type}, key ${tunnel.key}${tunnel.local ? `, local ${tunnel.local}` : ''}`,
+        ['set', 'Interface', tunnel.port, `type=${tunnel.type}`, options]);
+    }
+    if ((observed.ports.get(tunnel.port)?.tag ?? 0) !== tunnel.vlan) {
+      add(`network ${tunnel.network}: tunnel to ${tunnel.remote} on VLAN ${tunnel.vlan}`, ['set', 'Port', tunnel.port, `tag=${tunnel.vlan}`]);
+    }
+  }
+
+  // 5. uplinks that leave OVS altogether get their own MTU back
   const stillUplinks = new Set(ovsNics(desired));
   const restoreMtu = owned(observed.interfaces, 'uplink', 'slave')
     .filter((i) => !stillUplinks.has(i.name) && i.origMtu !== undefined)
     .map((i) => ({ dev: i.name, mtu: i.origMtu! }));
   return { commands, restoreMtu };
+}
+
+/** The tunnel's options column as one ovs-vsctl value: the whole map, so that a dropped local_ip goes too. */
+function tunnelOptions(tunnel: TunnelPort): string {
+  const options: Record<string, string> = { key: String(tunnel.key), remote_ip: tunnel.remote };
+  if (tunnel.local) options['local_ip'] = tunnel.local;
+  return renderOptions(options);
+}
+
+/** A string map in ovs-vsctl's syntax, keys sorted: equal maps render equal. */
+function renderOptions(options: Record<string, string>): string {
+  const pairs = Object.keys(options).sort().map((k) => `${k}=${JSON.stringify(options[k])}`);
+  return `options={${pairs.join(',')}}`;
 }

@@ -14,7 +14,7 @@ export const OPTS_KEY = 'vdsm-hook-ovs-opts';
 /** external_ids key on a queue: the network's hostQos link share (ls), which htb has no knob for */
 export const LS_KEY = 'vdsm-hook-ovs-ls';
 
-export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network' | 'qos' | 'queue';
+export type Role = 'bridge' | 'uplink' | 'bond' | 'slave' | 'network' | 'qos' | 'queue' | 'tunnel';
 
 export interface OvsBridge {
   uuid: string;
@@ -72,6 +72,8 @@ export interface OvsInterface {
   mtuRequest: number | null;
   /** the MAC set through OVS (Interface mac), if any */
   mac: string | null;
+  /** options (a tunnel's key, remote_ip, local_ip) */
+  options: Record<string, string>;
   origMtu?: number;
 }
 
@@ -92,7 +94,7 @@ export const OVS_TABLES: readonly TableRead[] = [
   },
   { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp',
     'bond_updelay', 'bond_downdelay', 'other_config', 'qos', 'external_ids'] },
-  { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'mac', 'external_ids'] },
+  { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'mac', 'options', 'external_ids'] },
   { table: 'QoS', columns: ['_uuid', 'type', 'queues', 'external_ids'] },
   { table: 'Queue', columns: ['_uuid', 'other_config', 'external_ids'] },
 ];
@@ -160,6 +162,7 @@ export function parseOvsState(tables: Row[][]): OvsState {
       type: String(r['type']),
       mtuRequest: typeof mtu === 'number' ? mtu : null,
       mac: optString(r['mac']),
+      options: mapOf(r['options']),
     });
     const orig = Number(ids[ORIG_MTU_KEY]);
     if (Number.isInteger(orig) && orig > 0) i.origMtu = orig;
@@ -221,7 +224,7 @@ function optString(value: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-const ROLES: readonly string[] = ['bridge', 'uplink', 'bond', 'slave', 'network', 'qos', 'queue'];
+const ROLES: readonly string[] = ['bridge', 'uplink', 'bond', 'slave', 'network', 'qos', 'queue', 'tunnel'];
 
 /** The row with the role its mark gives, if any (set, not spread: spreading is V8's slow path for thousands of rows). */
 function withRole<T extends { role?: Role }>(ids: Record<string, string>, row: T): T {

@@ -115,7 +115,9 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
   for (const net of owned.networks) {
     const link = view.kernel.links.get(net.name);
     if (!link) continue;
-    const southbound = net.vlan ? `${net.uplink.name}.${net.vlan}` : net.uplink.name;
+    // as the Engine attached it: an overlay network on its NIC (its frames take the tunnels), a NIC-less one on none
+    const attached = net.attachment?.name ?? '';
+    const southbound = net.vlan ? `${attached}.${net.vlan}` : attached;
     if (net.uplink.kind === 'bond' && !bondMac.has(net.uplink.name)) bondMac.set(net.uplink.name, link.mac);
     const ip = ipInfo(link, view.kernel, net);
     const mtu = String(link.mtu);
@@ -130,7 +132,7 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
     }
     if (net.bridged) {
       const parent = view.ovs?.ports.get(net.name)?.bridge;
-      const ports = (taps.get(tapKey(parent, net.vlan)) ?? []).concat(southbound);
+      const ports = (taps.get(tapKey(parent, net.vlan)) ?? []).concat(southbound ? [southbound] : []);
       const bridge = parent ? view.ovs?.bridges.get(parent) : undefined;
       const port = view.ovs?.ports.get(net.name);
       // as OVS has them; without OVS's answer, as the network asks
@@ -144,11 +146,12 @@ export function capsAdditions(owned: Owned, view: HostView): CapsAdditions {
     } else {
       add.networks[net.name] = Object.assign({ iface: southbound, interface: southbound }, common, extra);
     }
+    if (!net.attachment) continue;
     if (net.vlan) {
-      add.vlans[southbound] = Object.assign({ mtu, iface: net.uplink.name, vlanid: net.vlan }, net.bridged ? NO_IP : ip);
+      add.vlans[southbound] = Object.assign({ mtu, iface: attached, vlanid: net.vlan }, net.bridged ? NO_IP : ip);
     } else if (!net.bridged) {
-      if (net.uplink.kind === 'nic') add.nics[net.uplink.name] = ip;
-      else bondIp.set(net.uplink.name, ip);
+      if (net.attachment.kind === 'nic') add.nics[attached] = ip;
+      else bondIp.set(attached, ip);
     }
   }
   for (const [uplink, list] of uplinkQos) {

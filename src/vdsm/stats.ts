@@ -16,8 +16,8 @@ export function statsAdditions(owned: Owned, network: Record<string, LinkStats>)
   const add: Record<string, LinkStats> = {};
   for (const net of owned.networks) {
     const device = network[net.name];
-    const name = `${net.uplink.name}.${net.vlan}`;
-    if (net.vlan && device && !(name in network)) add[name] = { ...device, name };
+    const name = `${net.attachment?.name}.${net.vlan}`;
+    if (net.vlan && net.attachment && device && !(name in network)) add[name] = { ...device, name };
   }
   for (const { def } of owned.bonds) {
     const slaves = def.nics.map((n) => network[n]).filter((s): s is LinkStats => s !== undefined);

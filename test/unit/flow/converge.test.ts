@@ -4,7 +4,7 @@ import { parseKernelState } from '../../../src/host/kernel.js';
 import type { OvsInterface, OvsState } from '../../../src/ovs/state.js';
 
 const iface = (name: string, role?: OvsInterface['role']): [string, OvsInterface] =>
-  [name, { uuid: `u-${name}`, name, type: 'internal', mtuRequest: null, mac: null, ...(role ? { role } : {}) }];
+  [name, { uuid: `u-${name}`, name, type: 'internal', mtuRequest: null, mac: null, options: {}, ...(role ? { role } : {}) }];
 
 t.test('stray taps: persistent taps that no OVS interface names, what the userspace datapath leaves of its internal ports', async (t) => {
   const link = (ifname: string, linkinfo?: unknown) => ({ ifname, flags: [], mtu: 1500, addr_info: [], ...(linkinfo ? { linkinfo } : {}) });

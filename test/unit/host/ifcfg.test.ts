@@ -71,7 +71,7 @@ const TOPOLOGY = desired(
 );
 const ORIG_MTU = new Map([['eth1', 1400], ['eth2', 1500], ['eth4', 1500]]);
 const UPLINK_MAC: Record<string, string> = { eth1: '52:54:00:00:00:01', bond0: '02:00:00:00:00:b0' };
-const rendered = renderIfcfg({ desired: TOPOLOGY, datapathType: 'netdev', origMtu: ORIG_MTU, uplinkMac: (u) => UPLINK_MAC[u] });
+const rendered = renderIfcfg({ desired: TOPOLOGY, datapathType: 'netdev', origMtu: ORIG_MTU, uplinkMac: (u) => UPLINK_MAC[u.name] });
 const NO_MAC = (): undefined => undefined;
 
 const COMMON = { ONBOOT: 'yes', HOTPLUG: 'no', NM_CONTROLLED: 'no' };
@@ -334,4 +334,21 @@ t.test('bridge options and host QoS: the OVS rows in OVS_EXTRA, as ifup-ovs runs
     + '-- set Port eth1 qos=@qos_eth1');
   t.match(vars('red')['OVS_EXTRA'], /^set Port red external_ids:vdsm-hook-ovs=network other_config:mcast-snooping-flood=true other_config:mcast-snooping-flood-reports=true -- /,
     'multicast_router=2: the network port gets all multicast');
+});
+
+t.test('an overlay: its own bridge without uplink file, the network, one OVSTunnel file per remote', async (t) => {
+  const d = desired({
+    ov: { nic: 'eth1', mtu: 1450, custom: { ...OVS, ovs_tunnel: 'geneve:77', ovs_tunnel_remotes: '192.0.2.2,192.0.2.3', ovs_tunnel_local: '192.0.2.1' } },
+  });
+  const files = renderIfcfg({ desired: d, datapathType: 'netdev', origMtu: new Map(), uplinkMac: NO_MAC });
+  const tunnels = [...d.tunnels.values()];
+  t.same([...files.keys()].sort(), ['ov', 'ovsbr-ov', ...tunnels.map((p) => p.port)].sort(), 'no file for eth1: OVS does not take it');
+  t.equal(sourceVars(writeTmp(files.get('ov')!))['OVSREQUIRES'], 'ovsbr-ov', 'the network needs only its bridge');
+  const vars = sourceVars(writeTmp(files.get(tunnels[0]!.port)!));
+  t.equal(vars['TYPE'], 'OVSTunnel');
+  t.equal(vars['OVS_BRIDGE'], 'ovsbr-ov');
+  t.equal(vars['OVS_TUNNEL_TYPE'], 'geneve');
+  t.equal(vars['OVS_TUNNEL_OPTIONS'], 'options:key=77 options:remote_ip=192.0.2.2 options:local_ip=192.0.2.1');
+  t.equal(vars['OVS_OPTIONS'], 'tag=0', 'an access port of the network');
+  t.match(vars['OVS_EXTRA'], /external_ids:vdsm-hook-ovs=tunnel/);
 });

@@ -145,8 +145,11 @@ t.test('MTU outside 68-65535', async (t) => {
   }
 });
 
-t.test('uplink: exactly one of nic and bonding, each a valid name', async (t) => {
-  assertInvalid(t, () => parseNetwork('red', { custom: OVS }), RED, 'nic');
+t.test('uplink: at most one of nic and bonding, each a valid name; none only for a bridged untagged network', async (t) => {
+  t.same(parseNetwork('red', { custom: OVS }).uplink, { kind: 'own', name: 'red' }, 'NIC-less: a bridge of its own');
+  t.notOk(parseNetwork('red', { custom: OVS }).attachment, 'attached to nothing');
+  assertInvalid(t, () => parseNetwork('red', { custom: OVS, vlan: 5 }), RED, 'nic');
+  assertInvalid(t, () => parseNetwork('red', { custom: OVS, bridged: 'false' }), RED, 'bonding');
   assertInvalid(t, () => parseNetwork('red', { nic: 'eth1', bonding: 'bond0', custom: OVS }), RED, 'bonding');
   assertInvalid(t, () => parseNetwork('red', { nic: 'eth 1', custom: OVS }), RED, 'nic');
   assertInvalid(t, () => parseNetwork('red', { bonding: '-bond0', custom: OVS }), RED, 'bonding');

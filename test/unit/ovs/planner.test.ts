@@ -25,7 +25,7 @@ type Row =
   | { bridge: string; role?: Role; dp?: string; stp?: boolean; rstp?: boolean; mcast?: boolean; other?: Record<string, string>; hookOpts?: string[] }
   | { port: string; on: string; role?: Role; tag?: number; ifaces?: string[]; bond?: [string, string]; delays?: [number, number];
     other?: Record<string, string> }
-  | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string; mac?: string };
+  | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string; mac?: string; options?: Record<string, string> };
 
 /** An observed OVS DB from short rows; a port's `on` is its bridge, its interfaces default to [its name]. */
 function ovs(...rows: Row[]): OvsState {
@@ -47,7 +47,7 @@ function ovs(...rows: Row[]): OvsState {
       });
     } else {
       state.interfaces.set(r.iface, {
-        uuid: `uuid-if-${r.iface}`, name: r.iface, type: r.type ?? '', mtuRequest: r.mtu ?? null, mac: r.mac ?? null,
+        uuid: `uuid-if-${r.iface}`, name: r.iface, type: r.type ?? '', mtuRequest: r.mtu ?? null, mac: r.mac ?? null, options: r.options ?? {},
         ...(r.role ? { role: r.role } : {}), ...(r.orig ? { origMtu: r.orig } : {}),
       });
     }
@@ -517,4 +517,35 @@ t.test('hostQos: an htb QoS on the uplink port, a queue per shaped network; noth
   ], 'shaping moves from one network to another');
   t.strictSame(plan(desired({ red: { nic: 'eth1', custom: OVS }, blue: { nic: 'eth1', vlan: 10, custom: OVS } }), applied('50000000'))
     .commands.map((c) => c.args), [['clear', 'Port', 'eth1', 'qos']], 'no shaping left: the QoS goes');
+});
+
+t.test('overlay: a bridge of its own, no uplink, a tunnel access port per remote; edits in place, drops by name', async (t) => {
+  const blue = (key: number, remotes: string) => ({
+    blue: { nic: 'eth1', mtu: 1450, custom: { ...OVS, ovs_tunnel: `vxlan:${key}`, ovs_tunnel_remotes: remotes } },
+  });
+  const want = desired(blue(5001, '198.51.100.2'));
+  const [port] = [...want.tunnels.keys()];
+  const cmds = plan(want, EMPTY).commands;
+  t.ok(find(cmds, ['add-br', 'ovsbr-blue']) >= 0, 'the overlay gets a bridge of its own');
+  t.equal(find(cmds, ['add-port', 'ovsbr-blue', 'eth1']), -1, 'the NIC the Engine attached it to is not taken');
+  t.ok(find(cmds, ['add-br', 'blue', 'ovsbr-blue', '0']) >= 0);
+  t.ok(find(cmds, ['add-port', 'ovsbr-blue', port!]) >= 0);
+  t.ok(find(cmds, ['set', 'Port', port!], 'tag=0', MARK('tunnel')) >= 0, 'an access port of the network, marked');
+  t.ok(find(cmds, ['set', 'Interface', port!], 'type=vxlan', 'options={key="5001",remote_ip="198.51.100.2"}', MARK('tunnel')) >= 0);
+
+  const seen = ovs(
+    { bridge: 'ovsbr-blue', role: 'bridge' },
+    { port: 'ovsbr-blue', on: 'ovsbr-blue', role: 'bridge' },
+    { port: 'blue', on: 'ovsbr-blue', role: 'network', tag: 0 },
+    { port: port!, on: 'ovsbr-blue', role: 'tunnel', tag: 0 },
+    { iface: 'ovsbr-blue', role: 'bridge', type: 'internal' },
+    { iface: 'blue', role: 'network', type: 'internal', mtu: 1450 },
+    { iface: port!, role: 'tunnel', type: 'vxlan', options: { key: '5001', remote_ip: '198.51.100.2' } },
+  );
+  t.same(plan(want, seen).commands, [], 'as it is: nothing to do');
+  t.same(plan(desired(blue(5002, '198.51.100.2')), seen).commands.map((c) => c.args),
+    [['set', 'Interface', port!, 'type=vxlan', 'options={key="5002",remote_ip="198.51.100.2"}']], 'a new VNI: set in place');
+  const moved = plan(desired(blue(5001, '198.51.100.3')), seen).commands.map((c) => c.args);
+  t.same(moved[0], ['del-port', port!], 'a dropped remote: its port removed');
+  t.equal(moved.filter((a) => a[0] === 'add-port').length, 1, 'the new remote: one port added');
 });

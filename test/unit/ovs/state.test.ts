@@ -36,15 +36,17 @@ const PORTS = JSON.stringify({
 });
 const IFACES = JSON.stringify({
   data: [
-    [['uuid', 'i-br1'], 'ovsbr-eth1', 'internal', ['set', []], ['set', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
-    [['uuid', 'i-eth1'], 'eth1', '', 9000, ['set', []], ['map', [['vdsm-hook-ovs', 'uplink'], ['vdsm-hook-ovs-orig-mtu', '1500']]]],
-    [['uuid', 'i-red'], 'red', 'internal', 9000, '52:54:00:00:00:01', ['map', [['vdsm-hook-ovs', 'network']]]],
-    [['uuid', 'i-br2'], 'ovsbr-bond0', 'internal', ['set', []], ['set', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
-    [['uuid', 'i-eth2'], 'eth2', '', 1500, ['set', []], ['map', [['vdsm-hook-ovs', 'slave'], ['vdsm-hook-ovs-orig-mtu', '1400']]]],
-    [['uuid', 'i-eth3'], 'eth3', '', ['set', []], ['set', []], ['map', [['vdsm-hook-ovs', 'slave']]]],
-    [['uuid', 'i-int'], 'br-int', 'internal', ['set', []], ['set', []], ['map', []]],
+    [['uuid', 'i-br1'], 'ovsbr-eth1', 'internal', ['set', []], ['set', []], ['map', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
+    [['uuid', 'i-eth1'], 'eth1', '', 9000, ['set', []], ['map', []], ['map', [['vdsm-hook-ovs', 'uplink'], ['vdsm-hook-ovs-orig-mtu', '1500']]]],
+    [['uuid', 'i-red'], 'red', 'internal', 9000, '52:54:00:00:00:01', ['map', []], ['map', [['vdsm-hook-ovs', 'network']]]],
+    [['uuid', 'i-br2'], 'ovsbr-bond0', 'internal', ['set', []], ['set', []], ['map', []], ['map', [['vdsm-hook-ovs', 'bridge']]]],
+    [['uuid', 'i-eth2'], 'eth2', '', 1500, ['set', []], ['map', []], ['map', [['vdsm-hook-ovs', 'slave'], ['vdsm-hook-ovs-orig-mtu', '1400']]]],
+    [['uuid', 'i-eth3'], 'eth3', '', ['set', []], ['set', []], ['map', []], ['map', [['vdsm-hook-ovs', 'slave']]]],
+    [['uuid', 'i-tun'], 'vtun-1', 'vxlan', ['set', []], ['set', []], ['map', [['key', '5001'], ['remote_ip', '198.51.100.2']]],
+      ['map', [['vdsm-hook-ovs', 'tunnel']]]],
+    [['uuid', 'i-int'], 'br-int', 'internal', ['set', []], ['set', []], ['map', []], ['map', []]],
   ],
-  headings: ['_uuid', 'name', 'type', 'mtu_request', 'mac', 'external_ids'],
+  headings: ['_uuid', 'name', 'type', 'mtu_request', 'mac', 'options', 'external_ids'],
 });
 const QOS = JSON.stringify({
   data: [[['uuid', 'qos-1'], 'linux-htb', ['map', [[0, ['uuid', 'queue-0']], [10, ['uuid', 'queue-10']]]], ['map', [['vdsm-hook-ovs', 'qos']]]]],
@@ -98,10 +100,15 @@ t.test('ports: parent bridge, tag, fake bridge, bond mode, LACP, delays and othe
   t.equal(ports.get('br-int')!.role, undefined, 'an unknown role value is not ours');
 });
 
-t.test('interfaces: type, mtu_request, mac, role, original MTU', async (t) => {
+t.test('interfaces: type, mtu_request, mac, options, role, original MTU', async (t) => {
   const { interfaces } = parseOvsState(OUTPUT);
-  t.strictSame(interfaces.get('eth1'), { uuid: 'i-eth1', name: 'eth1', role: 'uplink', type: '', mtuRequest: 9000, mac: null, origMtu: 1500 });
-  t.strictSame(interfaces.get('red'), { uuid: 'i-red', name: 'red', role: 'network', type: 'internal', mtuRequest: 9000, mac: '52:54:00:00:00:01' });
+  t.strictSame(interfaces.get('eth1'), { uuid: 'i-eth1', name: 'eth1', role: 'uplink', type: '', mtuRequest: 9000, mac: null, options: {}, origMtu: 1500 });
+  t.strictSame(interfaces.get('red'), {
+    uuid: 'i-red', name: 'red', role: 'network', type: 'internal', mtuRequest: 9000, mac: '52:54:00:00:00:01', options: {},
+  });
+  t.strictSame(interfaces.get('vtun-1'), {
+    uuid: 'i-tun', name: 'vtun-1', role: 'tunnel', type: 'vxlan', mtuRequest: null, mac: null, options: { key: '5001', remote_ip: '198.51.100.2' },
+  });
   t.equal(interfaces.get('eth2')!.origMtu, 1400);
   t.equal(interfaces.get('eth3')!.mtuRequest, null, 'empty set: no MTU requested');
   t.notOk('origMtu' in interfaces.get('eth3')!, 'no original MTU recorded');

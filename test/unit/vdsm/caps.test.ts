@@ -237,3 +237,27 @@ t.test('bridge options: as OVS has them, in sysfs names and Linux units, OVS def
   t.equal(bare.bridges['red']!.opts['priority'], '4096', 'without OVS: as the network asks');
   t.equal(bare.bridges['red']!.stp, 'off');
 });
+
+t.test('an overlay is reported on the NIC the Engine attached it to; a NIC-less network on none', async (t) => {
+  const tunnel = { ovs: 'true', ovs_tunnel: 'vxlan:5', ovs_tunnel_remotes: '192.0.2.2' };
+  const nets = owned({
+    ov: { nic: 'eth1', vlan: 7, mtu: 1450, custom: tunnel },
+    lone: { bridged: 'true', ipaddr: '10.70.0.1', prefix: 24, custom: { ovs: 'true', ovs_nat: 'true' } },
+  });
+  const ovs: OvsState = {
+    bridges: new Map(),
+    ports: new Map([
+      port('ov', 'ovsbr-ov', { role: 'network', fakeBridge: true, tag: 7 }),
+      port('vnet3', 'ovsbr-ov', { tag: 7 }),
+      port('lone', 'ovsbr-lone', { role: 'network', fakeBridge: true, tag: 0 }),
+    ]),
+    interfaces: new Map(), qos: new Map(), queues: new Map(),
+  };
+  const add = capsAdditions(nets, { kernel: kernel({ ov: { mtu: 1450 }, lone: { v4: ['10.70.0.1/24'] } }), ovs });
+  t.equal(add.networks['ov']!.southbound, 'eth1.7', 'the attachment the Engine made');
+  t.same(add.networks['ov']!.ports, ['vnet3', 'eth1.7']);
+  t.equal(add.vlans['eth1.7']!.iface, 'eth1');
+  t.equal(add.networks['lone']!.southbound, '', 'NIC-less: no southbound');
+  t.same(add.networks['lone']!.ports, [], 'nor a port for it');
+  t.equal(add.networks['lone']!.addr, '10.70.0.1');
+});
