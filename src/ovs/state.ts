@@ -1,7 +1,8 @@
 /**
- * The observed Open vSwitch state: one read of Bridge, Port and Interface.
- * Rows carrying the hook's mark in external_ids are its own; the names of
- * all others are kept only so that nothing is created over them.
+ * The observed Open vSwitch state: one read of Bridge, Port, Interface and
+ * the Open_vSwitch row's external_ids (OVN's keys: the chassis name, the
+ * bridge mappings). Rows carrying the hook's mark in external_ids are its
+ * own; the names of all others are kept only so that nothing is created over them.
  */
 import { queryArgs, type Row, type TableRead, type Vsctl } from './vsctl.js';
 
@@ -46,13 +47,16 @@ export interface OvsState {
   bridges: Map<string, OvsBridge>;
   ports: Map<string, OvsPort>;
   interfaces: Map<string, OvsInterface>;
+  /** external_ids of the Open_vSwitch row: system-id, ovn-remote, ovn-bridge-mappings, ... */
+  systemIds: Record<string, string>;
 }
 
-/** The one read of the three tables (fixed, so that the sudoers drop-in can allow exactly it). */
+/** The one read of the four tables (fixed, so that the sudoers drop-in can allow exactly it). */
 export const OVS_TABLES: readonly TableRead[] = [
   { table: 'Bridge', columns: ['_uuid', 'name', 'ports', 'datapath_type', 'stp_enable', 'external_ids'] },
   { table: 'Port', columns: ['_uuid', 'name', 'interfaces', 'tag', 'fake_bridge', 'bond_mode', 'lacp', 'external_ids'] },
   { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'external_ids'] },
+  { table: 'Open_vSwitch', columns: ['external_ids'] },
 ];
 
 /** That read as `ovsdb-client` arguments, for those who read through it (the vdsm user, through sudo). */
@@ -64,7 +68,7 @@ export async function readOvsState(vsctl: Vsctl): Promise<OvsState> {
 
 /** The state from the rows of OVS_TABLES, in that order (the reads check there are as many). */
 export function parseOvsState(tables: Row[][]): OvsState {
-  const [bridgeRows, portRows, ifaceRows] = tables as [Row[], Row[], Row[]];
+  const [bridgeRows, portRows, ifaceRows, systemRows] = tables as [Row[], Row[], Row[], Row[]];
   const ifaceName = new Map(ifaceRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
   const portName = new Map(portRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
 
@@ -114,7 +118,8 @@ export function parseOvsState(tables: Row[][]): OvsState {
     if (Number.isInteger(orig) && orig > 0) i.origMtu = orig;
     interfaces.set(i.name, i);
   }
-  return { bridges, ports, interfaces };
+  // one row, once ovs-vsctl init (or ovs-ctl) made it; none in a DB nobody initialised
+  return { bridges, ports, interfaces, systemIds: mapOf(systemRows[0]?.['external_ids']) };
 }
 
 /** Names of every OVS object the hook does not own. */

@@ -25,7 +25,7 @@ type Row =
 
 /** An observed OVS DB from short rows; a port's `on` is its bridge, its interfaces default to [its name]. */
 function ovs(...rows: Row[]): OvsState {
-  const state: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map() };
+  const state: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map(), systemIds: {} };
   for (const r of rows) {
     if ('bridge' in r) {
       state.bridges.set(r.bridge, {

@@ -50,7 +50,7 @@ const exampleOvs: OvsState = {
     port('vnet0', 'ovsbr-bond0', { tag: 100 }),
     port('vnet1', 'ovsbr-bond0', { tag: 300 }),
   ]),
-  interfaces: new Map(),
+  interfaces: new Map(),  systemIds: {},
 };
 const exampleView: HostView = {
   kernel: kernel(
@@ -136,6 +136,7 @@ t.test('an untagged bridgeless network on a bond puts its address on the bond', 
     bridges: new Map(),
     ports: new Map([port('bond1', 'ovsbr-bond1', { role: 'bond', interfaces: ['eth1', 'eth2'] })]),
     interfaces: new Map(),
+    systemIds: {},
   };
   const add = capsAdditions(o, { kernel: kernel({ eth1: { mtu: 9000 }, eth2: { mtu: 9000 }, flat: { v4: ['10.5.0.5/24'] } }), ovs });
   t.strictSame(add.bondings['bond1']!.ipv4addrs, ['10.5.0.5/24']);
