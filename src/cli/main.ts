@@ -20,6 +20,10 @@ import { readPersistedConfig, readRunningConfig, type RunningConfig } from '../v
 import { renderOwned } from './show.js';
 import { readSnapshot, type Snapshot } from '../flow/snapshot.js';
 import { Vsctl } from '../ovs/vsctl.js';
+import { ovnConfig, ovnUnconfigure } from './ovn.js';
+import { UsageError } from '../ovn/options.js';
+import { connectionStatus } from '../ovn/controller.js';
+import { renderChassis } from '../ovn/show.js';
 
 const USAGE = `usage: vdsm-ovs COMMAND
   plan FILE   what a setupNetworks request would do, changing nothing
@@ -31,21 +35,33 @@ const USAGE = `usage: vdsm-ovs COMMAND
   restore     re-apply the running config to OVS and the kernel (after the
               OVS database was lost); at boot, before VDSM refilled the
               running config, VDSM's persisted config, without writing it
+  ovn-config CENTRAL [TUNNEL] [--fqdn NAME] [--ssl-key F --ssl-cert F --ssl-ca F]
+             [--encap geneve|vxlan] [--no-start]
+              make this host an OVN chassis of the central CENTRAL, tunnelling
+              from TUNNEL (an address of this host, or a network whose address
+              it is; default ovirtmgmt); tcp: without SSL files; then enable
+              and start ovn-controller (not with --no-start)
+  ovn-unconfigure [--no-start]
+              stop and disable ovn-controller (not with --no-start) and remove
+              what ovn-config wrote; br-int and its VM ports stay
 `;
 
 type Handler = (args: string[], ctx: HookContext) => Promise<string[]>;
 
-const COMMANDS: Record<string, { args: number; run: Handler }> = {
+/** args: how many the command takes; 'options': its handler parses them (a UsageError when they do not parse). */
+const COMMANDS: Record<string, { args: number | 'options'; run: Handler }> = {
   plan: { args: 1, run: plan },
   show: { args: 0, run: show },
   rollback: { args: 0, run: rollbackByHand },
   restore: { args: 0, run: restore },
+  'ovn-config': { args: 'options', run: ovnConfig },
+  'ovn-unconfigure': { args: 'options', run: ovnUnconfigure },
 };
 
 export async function main(argv: string[]): Promise<number> {
   const [name = '', ...args] = argv;
   const command = COMMANDS[name];
-  if (!command || args.length !== command.args) {
+  if (!command || (command.args !== 'options' && args.length !== command.args)) {
     process.stderr.write(name === '--help' || name === '-h' ? '' : `vdsm-ovs: unknown command or arguments: ${argv.join(' ')}\n`);
     process.stderr.write(USAGE);
     return name === '--help' || name === '-h' ? 0 : 1;
@@ -57,6 +73,11 @@ export async function main(argv: string[]): Promise<number> {
     const output = await command.run(args, { paths, config: loadConfig(paths.config), log });
     process.stdout.write(output.map((l) => `${l}\n`).join(''));
   } catch (err) {
+    if (err instanceof UsageError) {
+      await log.close();
+      process.stderr.write(`vdsm-ovs: ${err.message}\n${USAGE}`);
+      return 1;
+    }
     errorLine = describe(err);
     log.error(errorLine);
   }
@@ -92,9 +113,11 @@ async function show(_args: string[], ctx: HookContext): Promise<string[]> {
   const { owned, problems } = ownedEntries(observed.running);
   const activeSlaves = owned.bonds.length ? await readActiveSlaves(vsctl) : new Map<string, string>();
   const caps = capsAdditions(owned, { ...observed, activeSlaves });
+  const status = observed.ovs.systemIds['ovn-remote'] === undefined ? undefined : await connectionStatus(2);
   const lines = [
     ...renderOwned(observed.ovs, observed.kernel, caps), ...problems, ...pendingLines(readSnapshot(ctx.paths), ''),
     `boot persistence: ${bootPersistence(ctx.paths)}`,
+    ...renderChassis(observed.ovs, status),
   ];
   try {
     const drift = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);

@@ -41,6 +41,10 @@ export interface OvsInterface {
   type: string;
   mtuRequest: number | null;
   origMtu?: number;
+  /** external_ids:iface-id: the OVN logical port libvirt plugged this VM port for */
+  ovnPort?: string;
+  /** external_ids:ovn-installed: ovn-controller installed its flows (left behind when it exits) */
+  ovnInstalled?: boolean;
 }
 
 export interface OvsState {
@@ -116,6 +120,8 @@ export function parseOvsState(tables: Row[][]): OvsState {
     });
     const orig = Number(ids[ORIG_MTU_KEY]);
     if (Number.isInteger(orig) && orig > 0) i.origMtu = orig;
+    if (ids['iface-id'] !== undefined) i.ovnPort = ids['iface-id'];
+    if (ids['ovn-installed'] !== undefined) i.ovnInstalled = ids['ovn-installed'] === 'true';
     interfaces.set(i.name, i);
   }
   // one row, once ovs-vsctl init (or ovs-ctl) made it; none in a DB nobody initialised
