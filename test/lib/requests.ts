@@ -24,7 +24,7 @@ export const remove: Attrs = { remove: 'true' };
  * after_network_setup; asserts both succeeded, naming the error if not.
  * Returns before_network_setup's result.
  */
-export async function applyOk(t: Test, sb: Sandbox, payload: unknown) {
+export async function applyOk(t: Test, sb: Pick<Sandbox, 'runHook'>, payload: unknown) {
   const r = await sb.runHook('before_network_setup', payload);
   t.equal(r.exitCode, 0, r.exitCode === 0 ? 'hook succeeded' : `hook failed (exit ${r.exitCode}):\n${r.stderr}`);
   if (r.exitCode === 0) {

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 export const TEST_PREFIX = 'vho'
 const NS_PREFIX = `${TEST_PREFIX}-`
 /** All per-sandbox directories live below this base dir. */
-const BASE_DIR = `/tmp/${TEST_PREFIX}-test`
+export const BASE_DIR = `/tmp/${TEST_PREFIX}-test`
 /** Marker file in a sandbox dir holding the pid of the test process owning it. */
 const OWNER_FILE = 'owner.pid'
 const OVS_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
@@ -34,7 +34,7 @@ export interface ExecResult {
   stderr: string
 }
 
-interface RunOpts {
+export interface RunOpts {
   env?: Record<string, string>
   /**
    * In a namespace: the command sees PATH and env only, as a child of a
@@ -54,7 +54,7 @@ interface RunOpts {
  * Run a command. Failures are turned into errors that carry the whole command
  * line and stderr, because a bare "exit code 1" is useless in a test log.
  */
-async function run(cmd: string, args: string[], opts: RunOpts = {}): Promise<ExecResult> {
+export async function run(cmd: string, args: string[], opts: RunOpts = {}): Promise<ExecResult> {
   const r = await execa(cmd, args, {
     ...(opts.env !== undefined && { env: opts.env }),
     ...(opts.input !== undefined && { input: opts.input }),
@@ -82,7 +82,7 @@ async function run(cmd: string, args: string[], opts: RunOpts = {}): Promise<Exe
  * env(1) so it is visible in error messages and does not depend on what
  * `ip netns exec` preserves.
  */
-function nsRun(ns: string, cmd: string, args: string[], opts: RunOpts = {}): Promise<ExecResult> {
+export function nsRun(ns: string, cmd: string, args: string[], opts: RunOpts = {}): Promise<ExecResult> {
   const envArgs = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`)
   const clean = opts.cleanEnv ? ['-i', `PATH=${process.env['PATH'] ?? '/usr/sbin:/usr/bin'}`] : []
   const { env: _env, cleanEnv: _clean, ...rest } = opts
@@ -166,12 +166,12 @@ async function listNamespaces(): Promise<string[]> {
     .filter((n) => n !== '')
 }
 
-async function ensureNamespace(ns: string): Promise<void> {
+export async function ensureNamespace(ns: string): Promise<void> {
   if (!(await listNamespaces()).includes(ns)) await run('ip', ['netns', 'add', ns])
   await nsRun(ns, 'ip', ['link', 'set', 'lo', 'up'])
 }
 
-async function deleteNamespace(ns: string): Promise<void> {
+export async function deleteNamespace(ns: string): Promise<void> {
   if (!(await listNamespaces()).includes(ns)) return
   // processes still in it (DHCP clients the hook started, a peer's dnsmasq) would keep it alive unseen
   const pids = (await run('ip', ['netns', 'pids', ns], { reject: false })).stdout.split(/\s+/).filter(Boolean)
@@ -462,7 +462,7 @@ export interface Sandbox {
   /** Replace these peer veth ports on the peer bridge by one OVS bond port. */
   peerBond(name: string, peerNics: string[], opts: { mode: string; lacp?: string }): Promise<void>
   /** True when `count` echo replies arrive within the timeout. */
-  ping(ns: string, addr: string, opts?: { count?: number; timeoutS?: number }): Promise<boolean>
+  ping(ns: string, addr: string, opts?: { count?: number; timeoutS?: number; args?: string[] }): Promise<boolean>
   setLink(ns: string, dev: string, up: boolean): Promise<void>
   /** Every regular file under root except var/log/, var/cache/ and run/, relative path -> content. */
   files(): Promise<Record<string, string>>
@@ -470,12 +470,19 @@ export interface Sandbox {
   cleanup(): Promise<void>
 }
 
-const hostNs = (id: string): string => `${NS_PREFIX}h-${id}`
-const peerNs = (id: string): string => `${NS_PREFIX}p-${id}`
-const vmNs = (id: string): string => `${NS_PREFIX}v-${id}`
+/*
+ * One harness id has at most one namespace of each kind: vho-h-<id> (a host),
+ * vho-p-<id> (a peer or switch), vho-v-<id> (a VM). A harness of several
+ * hosts allocates an id for each namespace, so that the leftover cleanup of
+ * any test process recognises every one as owned while its owner lives.
+ */
+export const hostNs = (id: string): string => `${NS_PREFIX}h-${id}`
+export const peerNs = (id: string): string => `${NS_PREFIX}p-${id}`
+export const vmNs = (id: string): string => `${NS_PREFIX}v-${id}`
+const idOfNs = (ns: string): string | undefined => ns.split('-')[2]
 
 /** Stop every OVS daemon whose pid file lies in a direct subdir of `dir`. */
-async function stopDaemonsUnder(dir: string): Promise<void> {
+export async function stopDaemonsUnder(dir: string): Promise<void> {
   const subdirs = await fs.readdir(dir, { withFileTypes: true }).catch(() => [])
   for (const sub of subdirs) {
     if (!sub.isDirectory()) continue
@@ -486,13 +493,13 @@ async function stopDaemonsUnder(dir: string): Promise<void> {
   }
 }
 
-/** Tear down everything of sandbox `id`, tolerating parts that never existed. */
-async function destroySandbox(id: string): Promise<void> {
+/** Tear down everything of harness `id` (daemons, namespaces, files), tolerating parts that never existed. */
+export async function destroyHarness(id: string): Promise<void> {
   const dir = path.join(BASE_DIR, id)
   await stopDaemonsUnder(dir)
-  await deleteNamespace(hostNs(id))
-  await deleteNamespace(peerNs(id))
-  await deleteNamespace(vmNs(id))
+  for (const ns of await listNamespaces()) {
+    if (ns.startsWith(NS_PREFIX) && idOfNs(ns) === id) await deleteNamespace(ns)
+  }
   await fs.rm(dir, { recursive: true, force: true })
 }
 
@@ -528,9 +535,8 @@ export async function cleanupLeftovers(): Promise<void> {
     await stopDaemonsUnder(path.join(BASE_DIR, id))
     await fs.rm(path.join(BASE_DIR, id), { recursive: true, force: true })
   }
-  const keepNs = new Set([...keep].flatMap((id) => [hostNs(id), peerNs(id), vmNs(id)]))
   for (const ns of await listNamespaces()) {
-    if (ns.startsWith(NS_PREFIX) && !keepNs.has(ns)) {
+    if (ns.startsWith(NS_PREFIX) && !keep.has(idOfNs(ns) ?? '')) {
       await run('ip', ['netns', 'del', ns], { reject: false })
     }
   }
@@ -538,8 +544,15 @@ export async function cleanupLeftovers(): Promise<void> {
 
 let leftoversCleaned = false
 
+/** cleanupLeftovers, once per test process: before its first harness. */
+export async function cleanupLeftoversOnce(): Promise<void> {
+  if (leftoversCleaned) return
+  leftoversCleaned = true
+  await cleanupLeftovers()
+}
+
 /** Create a fresh, unused sandbox id and its directory. */
-async function allocateId(): Promise<string> {
+export async function allocateId(): Promise<string> {
   await fs.mkdir(BASE_DIR, { recursive: true })
   for (;;) {
     const id = randomBytes(3).toString('hex')
@@ -576,10 +589,7 @@ export async function createSandbox(
   t: { teardown(fn: () => unknown): void },
   opts: { nics?: string[] } = {},
 ): Promise<Sandbox> {
-  if (!leftoversCleaned) {
-    leftoversCleaned = true
-    await cleanupLeftovers()
-  }
+  await cleanupLeftoversOnce()
   const id = await allocateId()
   const dir = path.join(BASE_DIR, id)
   const host = hostNs(id)
@@ -588,7 +598,7 @@ export async function createSandbox(
 
   let cleaned: Promise<void> | undefined
   const cleanup = (): Promise<void> => {
-    cleaned ??= destroySandbox(id).catch(() => undefined)
+    cleaned ??= destroyHarness(id).catch(() => undefined)
     return cleaned
   }
 
@@ -623,39 +633,30 @@ export async function createSandbox(
   }
 }
 
-function buildSandbox(p: {
-  host: string
-  peer: string
-  vm: string
-  hostOvs: Ovs
-  peerOvs: Ovs
-  root: string
-  nics: string[]
-  dir: string
-  cleanup: () => Promise<void>
-}): Sandbox {
-  const { host, peer, hostOvs, peerOvs, root } = p
+/** The hook's view of one simulated host: what its hooks and CLI run with, and its files. */
+export interface HostTools {
+  runHook: Sandbox['runHook']
+  runXmlHook: Sandbox['runXmlHook']
+  runCli: Sandbox['runCli']
+  files: Sandbox['files']
+}
+
+/**
+ * Hooks and CLI of one simulated host: the built ones, run in namespace `ns`
+ * against `ovs`, with VDSM_HOOK_OVS_ROOT `root`; payload files go to `scratch`.
+ */
+export function hostTools(p: { ns: string; ovs: Ovs; root: string; scratch: string }): HostTools {
+  const { ns, root } = p
   let hookSeq = 0
-  const hookEnv = { VDSM_HOOK_OVS_ROOT: root, OVS_RUNDIR: hostOvs.rundir, VDSM_HOOK_OVS_DATAPATH: 'netdev' }
-
+  const hookEnv = { VDSM_HOOK_OVS_ROOT: root, OVS_RUNDIR: p.ovs.rundir, VDSM_HOOK_OVS_DATAPATH: 'netdev' }
   return {
-    host,
-    peer,
-    hostOvs,
-    peerOvs,
-    root,
-    nics: [...p.nics],
-    peerBridge: PEER_BRIDGE,
-
-    exec: (ns, cmd, args, opts = {}) => nsRun(ns, cmd, args, opts),
-
     async runHook(hookPoint, payload, opts = {}) {
       // VDSM hands the hook a JSON file and reads the (possibly edited) file back.
-      const jsonFile = path.join(p.dir, `hook-${++hookSeq}.json`)
+      const jsonFile = path.join(p.scratch, `hook-${++hookSeq}.json`)
       await fs.writeFile(jsonFile, opts.raw ?? JSON.stringify(payload))
       try {
         const script = opts.script ?? path.join(HOOKS_DIR, hookPoint, '50_ovs')
-        const res = await nsRun(host, script, [], {
+        const res = await nsRun(ns, script, [], {
           reject: false,
           env: { _hook_json: jsonFile, ...hookEnv, ...opts.env },
         })
@@ -672,21 +673,11 @@ function buildSandbox(p: {
       }
     },
 
-    vm: p.vm,
-
-    async addVmNic(tap, vmIf) {
-      await ensureNamespace(p.vm)
-      // the VM holds NICs of several networks: answer ARP only on the NIC that owns the address
-      await nsRun(p.vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_ignore=1'])
-      await run('ip', ['link', 'add', tap, 'netns', host, 'type', 'veth', 'peer', 'name', vmIf, 'netns', p.vm])
-      await nsRun(p.vm, 'ip', ['link', 'set', vmIf, 'up'])
-    },
-
     async runXmlHook(hookPoint, xml) {
-      const xmlFile = path.join(p.dir, `hook-${++hookSeq}.xml`)
+      const xmlFile = path.join(p.scratch, `hook-${++hookSeq}.xml`)
       await fs.writeFile(xmlFile, xml)
       try {
-        const res = await nsRun(host, path.join(HOOKS_DIR, hookPoint, '50_ovs'), [], {
+        const res = await nsRun(ns, path.join(HOOKS_DIR, hookPoint, '50_ovs'), [], {
           reject: false,
           env: { _hook_domxml: xmlFile, ...hookEnv },
         })
@@ -697,11 +688,81 @@ function buildSandbox(p: {
     },
 
     runCli: (args, opts = {}) =>
-      nsRun(host, CLI, args, {
+      nsRun(ns, CLI, args, {
         reject: false,
         env: { ...hookEnv, ...opts.env },
         ...(opts.input !== undefined && { input: opts.input }),
       }),
+
+    async files() {
+      const out: Record<string, string> = {}
+      await walkFiles(root, '', out)
+      return Object.fromEntries(
+        Object.entries(out)
+          .filter(([rel]) => !isVolatile(rel))
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      )
+    },
+  }
+}
+
+/** A veth pair: `a` in namespace `nsA`, `b` in `nsB` (up); `b`'s namespace answers ARP only on the NIC owning the address. */
+export async function addVethToNs(a: string, nsA: string, b: string, nsB: string): Promise<void> {
+  await ensureNamespace(nsB)
+  // the VM holds NICs of several networks: answer ARP only on the NIC that owns the address
+  await nsRun(nsB, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_ignore=1'])
+  await run('ip', ['link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB])
+  await nsRun(nsB, 'ip', ['link', 'set', b, 'up'])
+}
+
+/** True when `count` echo replies arrive within the timeout (extra ping arguments, e.g. -M do -s N, before the address). */
+export async function ping(
+  ns: string,
+  addr: string,
+  opts: { count?: number; timeoutS?: number; args?: string[] } = {},
+): Promise<boolean> {
+  // With both -c and -w, ping succeeds only if `count` replies arrive before
+  // the deadline, and keeps retrying meanwhile: this absorbs slow MAC
+  // learning and ARP in the userspace datapath.
+  const count = opts.count ?? 2
+  const timeoutS = opts.timeoutS ?? 5
+  const res = await nsRun(
+    ns, 'ping',
+    ['-n', '-q', '-c', String(count), '-i', '0.2', '-W', '1', '-w', String(timeoutS), ...(opts.args ?? []), addr],
+    { reject: false },
+  )
+  return res.exitCode === 0
+}
+
+function buildSandbox(p: {
+  host: string
+  peer: string
+  vm: string
+  hostOvs: Ovs
+  peerOvs: Ovs
+  root: string
+  nics: string[]
+  dir: string
+  cleanup: () => Promise<void>
+}): Sandbox {
+  const { host, peer, hostOvs, peerOvs, root } = p
+
+  return {
+    host,
+    peer,
+    hostOvs,
+    peerOvs,
+    root,
+    nics: [...p.nics],
+    peerBridge: PEER_BRIDGE,
+
+    exec: (ns, cmd, args, opts = {}) => nsRun(ns, cmd, args, opts),
+
+    ...hostTools({ ns: host, ovs: hostOvs, root, scratch: p.dir }),
+
+    vm: p.vm,
+
+    addVmNic: (tap, vmIf) => addVethToNs(tap, host, vmIf, p.vm),
 
     async peerEndpoint(name, vlan, cidr) {
       await peerOvs.vsctl(
@@ -723,32 +784,10 @@ function buildSandbox(p: {
       )
     },
 
-    async ping(ns, addr, opts = {}) {
-      // With both -c and -w, ping succeeds only if `count` replies arrive before
-      // the deadline, and keeps retrying meanwhile: this absorbs slow MAC
-      // learning and ARP in the userspace datapath.
-      const count = opts.count ?? 2
-      const timeoutS = opts.timeoutS ?? 5
-      const res = await nsRun(
-        ns, 'ping',
-        ['-n', '-q', '-c', String(count), '-i', '0.2', '-W', '1', '-w', String(timeoutS), addr],
-        { reject: false },
-      )
-      return res.exitCode === 0
-    },
+    ping: (ns, addr, opts) => ping(ns, addr, opts),
 
     async setLink(ns, dev, up) {
       await nsRun(ns, 'ip', ['link', 'set', dev, up ? 'up' : 'down'])
-    },
-
-    async files() {
-      const out: Record<string, string> = {}
-      await walkFiles(root, '', out)
-      return Object.fromEntries(
-        Object.entries(out)
-          .filter(([rel]) => !isVolatile(rel))
-          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-      )
     },
 
     cleanup: p.cleanup,
