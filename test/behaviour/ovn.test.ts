@@ -47,7 +47,7 @@ t.test('two hosts as OVN chassis: VMs across Geneve, a localnet on an OVS VLAN n
   t.match(await mappingsOf(h2), /^"ul:[\w-]+"$/, "the harness's underlay network is already an OVN physical network");
 
   await t.test('ovn-config refuses a tunnel it cannot resolve, changing nothing', async (t) => {
-    const before = await h1.ovs.snapshot();
+    const before = { db: await h1.ovs.snapshot(), ids: await ids(h1), cfg: await h1.ovs.nextCfg() };
     for (const [tunnel, error] of [
       ['nosuch', /^network 'nosuch': tunnel: no such network in VDSM's running config on this host$/m],
       ['192.0.2.99', /^tunnel address 192.0.2.99: is not an address of this host$/m],
@@ -56,7 +56,8 @@ t.test('two hosts as OVN chassis: VMs across Geneve, a localnet on an OVS VLAN n
       t.equal(r.exitCode, 2, `${tunnel}: failed`);
       t.match(r.stderr, error);
     }
-    t.equal(await h1.ovs.snapshot(), before, 'OVS exactly as it was');
+    t.strictSame({ db: await h1.ovs.snapshot(), ids: await ids(h1), cfg: await h1.ovs.nextCfg() }, before,
+      'bridges, ports, interfaces and Open_vSwitch external_ids exactly as they were, no transaction');
   });
 
   await t.test('ovn-config over the OVS underlay network; caps name the chassis', async (t) => {
