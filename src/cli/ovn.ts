@@ -7,7 +7,7 @@
 import { accessSync, constants } from 'node:fs';
 import { withHookLock } from '../flow/lock.js';
 import { readKernelState } from '../host/kernel.js';
-import { HostError } from '../runtime/errors.js';
+import { HostError, withNote } from '../runtime/errors.js';
 import { readOvsState } from '../ovs/state.js';
 import { renderTransaction, Vsctl } from '../ovs/vsctl.js';
 import type { HookContext } from '../vdsm/hook-io.js';
@@ -37,7 +37,9 @@ export async function ovnConfig(args: string[], ctx: HookContext): Promise<strin
     return ['OVN chassis configured:', ...renderTransaction(commands).map((l) => `  ${l}`)];
   });
   if (!req.start) return [...lines, 'ovn-controller: not started (--no-start)'];
-  const unit = await switchController(true, timeout);
+  const unit = await switchController(true, timeout).catch((err: unknown) => {
+    throw withNote(err, 'the chassis is configured in Open vSwitch, but ovn-controller was not started');
+  });
   return [...lines, `ovn-controller: ${unit} enabled and started`];
 }
 
