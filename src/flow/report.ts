@@ -4,6 +4,8 @@
  * log. Whatever goes wrong (OVS absent, stopped or slow, a bad running
  * config entry) leaves the document as complete as can be known without it,
  * and is logged once, when it starts and when it ends, not on every call.
+ * Caps also name the host's OVN chassis (Open_vSwitch's system-id), on any
+ * host whose OVS answers, with or without OVS networks of the hook.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
