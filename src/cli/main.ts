@@ -22,6 +22,10 @@ import { readSnapshot, type Snapshot } from '../flow/snapshot.js';
 import { Vsctl } from '../ovs/vsctl.js';
 import { vswitchdDown } from '../ovs/socket.js';
 import { writeNoCodeCache } from '../runtime/code-cache.js';
+import { ovnConfig, ovnUnconfigure } from './ovn.js';
+import { UsageError } from '../ovn/options.js';
+import { connectionStatus } from '../ovn/controller.js';
+import { renderChassis } from '../ovn/show.js';
 
 const USAGE = `usage: vdsm-ovs COMMAND
   plan FILE   what a setupNetworks request would do, changing nothing
@@ -33,26 +37,38 @@ const USAGE = `usage: vdsm-ovs COMMAND
   restore     re-apply the running config to OVS and the kernel (after the
               OVS database was lost); at boot, before VDSM refilled the
               running config, VDSM's persisted config, without writing it
+  ovn-config CENTRAL [TUNNEL] [--fqdn NAME] [--ssl-key F --ssl-cert F --ssl-ca F]
+             [--encap geneve|vxlan] [--no-start]
+              make this host an OVN chassis of the central CENTRAL, tunnelling
+              from TUNNEL (an address of this host, or a network whose address
+              it is; default ovirtmgmt); tcp: without SSL files; then enable
+              and start ovn-controller (not with --no-start)
+  ovn-unconfigure [--no-start]
+              stop and disable ovn-controller (not with --no-start) and remove
+              what ovn-config wrote; br-int and its VM ports stay
 `;
 
 type Handler = (args: string[], ctx: HookContext) => Promise<string[]>;
 
 /**
+ * args: how many the command takes; 'options': its handler parses them (a UsageError when they do not parse).
  * readOnly: the command writes no file (no log line, no code cache, no lock;
  * its output is for the person who asked) and sends ovs-vswitchd nothing it
  * does not need an answer to, so that it works while ovs-vswitchd is down.
  */
-const COMMANDS: Record<string, { args: number; run: Handler; readOnly: boolean }> = {
+const COMMANDS: Record<string, { args: number | 'options'; run: Handler; readOnly: boolean }> = {
   plan: { args: 1, run: plan, readOnly: true },
   show: { args: 0, run: show, readOnly: true },
   rollback: { args: 0, run: rollbackByHand, readOnly: false },
   restore: { args: 0, run: restore, readOnly: false },
+  'ovn-config': { args: 'options', run: ovnConfig, readOnly: false },
+  'ovn-unconfigure': { args: 'options', run: ovnUnconfigure, readOnly: false },
 };
 
 export async function main(argv: string[]): Promise<number> {
   const [name = '', ...args] = argv;
   const command = COMMANDS[name];
-  if (!command || args.length !== command.args) {
+  if (!command || (command.args !== 'options' && args.length !== command.args)) {
     process.stderr.write(name === '--help' || name === '-h' ? '' : `vdsm-ovs: unknown command or arguments: ${argv.join(' ')}\n`);
     process.stderr.write(USAGE);
     return name === '--help' || name === '-h' ? 0 : 1;
@@ -65,6 +81,11 @@ export async function main(argv: string[]): Promise<number> {
     const output = await command.run(args, { paths, config: loadConfig(paths.config), log });
     process.stdout.write(output.map((l) => `${l}\n`).join(''));
   } catch (err) {
+    if (err instanceof UsageError) {
+      await log.close();
+      process.stderr.write(`vdsm-ovs: ${err.message}\n${USAGE}`);
+      return 1;
+    }
     errorLine = describe(err);
     log.error(errorLine);
   }
@@ -107,11 +128,13 @@ async function show(_args: string[], ctx: HookContext): Promise<string[]> {
   const { activeSlaves, vswitchd } = await readVswitchd(vsctl, owned.bonds.length > 0);
   const caps = capsAdditions(owned, { ...observed, activeSlaves });
   const hasTunnels = [...observed.ovs.interfaces.values()].some((i) => i.role === 'tunnel');
+  const status = observed.ovs.systemIds['ovn-remote'] === undefined ? undefined : await connectionStatus(2);
   const lines = [
     ...lockLines(ctx.paths), ...vswitchd,
     ...renderOwned(observed.ovs, observed.kernel, caps, hasTunnels ? await readIfaceStatus(vsctl) : undefined), ...problems,
     ...pendingLines(readSnapshot(ctx.paths), ''),
     `boot persistence: ${bootPersistence(ctx.paths)}`,
+    ...renderChassis(observed.ovs, status),
   ];
   try {
     const drift = makePlan(ctx.paths, observed, NO_REQUEST, ctx.config.datapathType);

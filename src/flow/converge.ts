@@ -278,8 +278,9 @@ async function transactOrConverged(
   }
 }
 
-/** VLAN tags, bond modes, STP and marks: OVS columns that create, remove or change no kernel device. */
+/** VLAN tags, bond modes, STP, marks and OVN's bridge mappings: OVS columns that create, remove or change no kernel device. */
 function keepsKernelDevices({ args: [verb, table, ...rest] }: Command): boolean {
+  if (table === 'Open_vSwitch') return verb === 'set' || verb === 'remove';
   return verb === 'set' && (table === 'Port' || (table === 'Bridge' && !rest.some((a) => a.startsWith('datapath_type='))));
 }
 

@@ -4,11 +4,14 @@
  * log. Whatever goes wrong (OVS absent, stopped or slow, a bad running
  * config entry) leaves the document as complete as can be known without it,
  * and is logged once, when it starts and when it ends, not on every call.
+ * Caps also name the host's OVN chassis (Open_vSwitch's system-id), on any
+ * host whose OVS answers, with or without OVS networks of the hook.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readActiveSlaves } from '../ovs/bond-show.js';
 import { capsAdditions, mergeCaps, type HostView, type Owned } from '../vdsm/caps.js';
+import { withBindingHostId } from '../ovn/caps.js';
 import { describe, InvalidRequest } from '../runtime/errors.js';
 import type { HookContext, JsonHandler } from '../vdsm/hook-io.js';
 import { readKernelState, type KernelState } from '../host/kernel.js';
@@ -26,6 +29,7 @@ export const REPORT_TIMEOUT_S = 2;
 interface Report {
   /** Starts the reads an OVS entry of this kind needs, once; true when it started any. */
   need?(kind: 'network' | 'bond'): boolean;
+  /** The additions (owned may be empty: the report decides what it adds then). */
   add(doc: Record<string, unknown>, owned: Owned, problems: string[]): Promise<Record<string, unknown>>;
 }
 
@@ -42,7 +46,7 @@ function reportHook(hook: string, report: () => Report): JsonHandler {
         // connects), which then go on while the rest of the running config is read: ~1000 files
         if (need?.(kind)) await ioTurn();
       }
-      if (owned.networks.length || owned.bonds.length) out = await add(doc, owned, problems);
+      out = await add(doc, owned, problems);
     } catch (err) {
       problems.push(`nothing added: ${describe(err)}`);
     }
@@ -58,8 +62,15 @@ export const afterGetCaps = reportHook('after_get_caps', () => {
   return {
     need: (kind) => reads.start(kind),
     add: async (caps, owned, problems) => {
+      if (!owned.networks.length && !owned.bonds.length) {
+        // an OVN chassis needs no OVS network of the hook; OVS may be absent on such a host: no problem to log
+        const ovs = await reads.ovsOnly();
+        return ovs ? withBindingHostId(caps, ovs.systemIds) : caps;
+      }
       const view = await reads.view(problems);
-      return view ? mergeCaps(caps, capsAdditions(owned, view)) : caps;
+      if (!view) return caps;
+      const merged = mergeCaps(caps, capsAdditions(owned, view));
+      return view.ovs ? withBindingHostId(merged, view.ovs.systemIds) : merged;
     },
   };
 });
@@ -67,7 +78,7 @@ export const afterGetCaps = reportHook('after_get_caps', () => {
 export const afterGetStats = reportHook('after_get_stats', () => ({
   add: async (stats, owned) => {
     const network = stats['network'];
-    if (!isRecord(network)) return stats;
+    if (!isRecord(network) || (!owned.networks.length && !owned.bonds.length)) return stats;
     const links = network as Record<string, LinkStats>;
     return { ...stats, network: { ...links, ...statsAdditions(owned, links) } };
   },
@@ -90,6 +101,13 @@ class HostReads {
     this.kernel ??= settled(readKernelState(REPORT_TIMEOUT_S));
     if (kind === 'bond') this.bonds ??= settled(readActiveSlaves(this.vsctl));
     return starts;
+  }
+
+  /** OVS alone, when it answers. */
+  async ovsOnly(): Promise<OvsState | undefined> {
+    this.ovs ??= settled(readOvsState(this.vsctl));
+    const ovs = await this.ovs;
+    return ovs.status === 'fulfilled' ? ovs.value : undefined;
   }
 
   async view(problems: string[]): Promise<HostView | undefined> {

@@ -1,8 +1,9 @@
 /**
  * The planner: a pure function from (desired state, observed OVS state,
  * kernel MTUs) to the commands of ONE ovs-vsctl transaction. It only ever
- * names objects the hook owns; removals come first so that a device can
- * move (NIC -> bond, bridge -> bridge) within the same transaction.
+ * names objects the hook owns (and its own entries of OVN's bridge
+ * mappings); removals come first so that a device can move (NIC -> bond,
+ * bridge -> bridge) within the same transaction.
  */
 import { bridgeOfNetwork, ovsNics, uplinkMacs, uplinkMtus, type BridgeDef, type DesiredState } from '../model/desired.js';
 import type { TunnelPort } from '../model/tunnels.js';
@@ -12,6 +13,7 @@ import type { BondDef, NetworkDef, Uplink } from '../model/definitions.js';
 import { LS_KEY, OPTS_KEY, ORIG_MTU_KEY, OWNER_KEY, type OvsBridge, type OvsPort, type OvsQueue, type OvsState, type Role } from './state.js';
 import type { Command } from './vsctl.js';
 import { bondPortEdits, bondPortSettings } from './bond-port.js';
+import { planMappings } from '../ovn/mappings.js';
 
 export interface MtuRestore {
   dev: string;
@@ -335,7 +337,10 @@ export function planTransaction(
     }
   }
 
-  // 5. uplinks that leave OVS altogether get their own MTU back
+  // 5. every OVS network offered to OVN as the physical network of its name, on its parent bridge
+  commands.push(...planMappings(new Map([...desired.networks.values()].map((n) => [n.name, bridgeOf(n)])), observed));
+
+  // 6. uplinks that leave OVS altogether get their own MTU back
   const stillUplinks = new Set(ovsNics(desired));
   const restoreMtu = owned(observed.interfaces, 'uplink', 'slave')
     .filter((i) => !stillUplinks.has(i.name) && i.origMtu !== undefined)

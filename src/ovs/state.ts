@@ -1,7 +1,8 @@
 /**
- * The observed Open vSwitch state: one read of Bridge, Port and Interface.
- * Rows carrying the hook's mark in external_ids are its own; the names of
- * all others are kept only so that nothing is created over them.
+ * The observed Open vSwitch state: one read of Bridge, Port, Interface and
+ * the Open_vSwitch row's external_ids (OVN's keys: the chassis name, the
+ * bridge mappings). Rows carrying the hook's mark in external_ids are its
+ * own; the names of all others are kept only so that nothing is created over them.
  */
 import { queryArgs, type Row, type TableRead, type Vsctl } from './vsctl.js';
 
@@ -75,6 +76,10 @@ export interface OvsInterface {
   /** options (a tunnel's key, remote_ip, local_ip) */
   options: Record<string, string>;
   origMtu?: number;
+  /** external_ids:iface-id: the OVN logical port libvirt plugged this VM port for */
+  ovnPort?: string;
+  /** external_ids:ovn-installed: ovn-controller installed its flows (left behind when it exits) */
+  ovnInstalled?: boolean;
 }
 
 export interface OvsState {
@@ -84,9 +89,11 @@ export interface OvsState {
   /** by uuid */
   qos: Map<string, OvsQos>;
   queues: Map<string, OvsQueue>;
+  /** external_ids of the Open_vSwitch row: system-id, ovn-remote, ovn-bridge-mappings, ... */
+  systemIds: Record<string, string>;
 }
 
-/** The one read of the three tables (fixed, so that the sudoers drop-in can allow exactly it). */
+/** The one read of the four tables (fixed, so that the sudoers drop-in can allow exactly it). */
 export const OVS_TABLES: readonly TableRead[] = [
   {
     table: 'Bridge',
@@ -97,6 +104,7 @@ export const OVS_TABLES: readonly TableRead[] = [
   { table: 'Interface', columns: ['_uuid', 'name', 'type', 'mtu_request', 'mac', 'options', 'external_ids'] },
   { table: 'QoS', columns: ['_uuid', 'type', 'queues', 'external_ids'] },
   { table: 'Queue', columns: ['_uuid', 'other_config', 'external_ids'] },
+  { table: 'Open_vSwitch', columns: ['external_ids'] },
 ];
 
 /** That read as `ovsdb-client` arguments, for those who read through it (the vdsm user, through sudo). */
@@ -108,7 +116,7 @@ export async function readOvsState(vsctl: Vsctl): Promise<OvsState> {
 
 /** The state from the rows of OVS_TABLES, in that order (the reads check there are as many). */
 export function parseOvsState(tables: Row[][]): OvsState {
-  const [bridgeRows, portRows, ifaceRows, qosRows, queueRows] = tables as [Row[], Row[], Row[], Row[], Row[]];
+  const [bridgeRows, portRows, ifaceRows, qosRows, queueRows, systemRows] = tables as [Row[], Row[], Row[], Row[], Row[], Row[]];
   const ifaceName = new Map(ifaceRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
   const portName = new Map(portRows.map((r) => [uuidOf(r['_uuid']), String(r['name'])]));
 
@@ -166,6 +174,8 @@ export function parseOvsState(tables: Row[][]): OvsState {
     });
     const orig = Number(ids[ORIG_MTU_KEY]);
     if (Number.isInteger(orig) && orig > 0) i.origMtu = orig;
+    if (ids['iface-id'] !== undefined) i.ovnPort = ids['iface-id'];
+    if (ids['ovn-installed'] !== undefined) i.ovnInstalled = ids['ovn-installed'] === 'true';
     interfaces.set(i.name, i);
   }
   const qos = new Map<string, OvsQos>();
@@ -185,7 +195,8 @@ export function parseOvsState(tables: Row[][]): OvsState {
     if (Number.isInteger(ls) && ls > 0) q.ls = ls;
     queues.set(q.uuid, q);
   }
-  return { bridges, ports, interfaces, qos, queues };
+  // one row, once ovs-vsctl init (or ovs-ctl) made it; none in a DB nobody initialised
+  return { bridges, ports, interfaces, qos, queues, systemIds: mapOf(systemRows[0]?.['external_ids']) };
 }
 
 /** Names of every OVS object the hook does not own. */

@@ -258,3 +258,19 @@ function emptyIp() {
 function pickIp(entry: Record<string, unknown>) {
   return Object.fromEntries(Object.keys(emptyIp()).map((k) => [k, entry[k]]));
 }
+
+t.test("a host without OVS networks of the hook: caps name its OVN chassis while OVS answers, quietly nothing while not", async (t) => {
+  const sb = await createSandbox(t);
+  const input = vdsmCaps();
+  const bare = await sb.runHook('after_get_caps', input);
+  t.equal(bare.exitCode, 0, bare.stderr);
+  t.strictSame(bare.output, input, 'no system-id: caps exactly as VDSM sent them');
+  await sb.hostOvs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:system-id=host9.example.com');
+  const r = await sb.runHook('after_get_caps', input);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.strictSame(r.output, { ...input, openstack_binding_host_ids: { OVIRT_PROVIDER_OVN: 'host9.example.com' } }, 'only the chassis name added');
+  const down = await sb.runHook('after_get_caps', input, { env: { OVS_RUNDIR: join(sb.root, 'no-ovs-here') } });
+  t.equal(down.exitCode, 0);
+  t.strictSame(down.output, input, 'OVS absent: caps as VDSM sent them');
+  t.equal(down.stderr, '', 'and nothing logged: such a host may have no OVS at all');
+});

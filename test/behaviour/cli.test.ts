@@ -25,9 +25,11 @@ t.test('plan prints what a request would do and changes nothing', async (t) => {
   t.equal(out[0], 'OVS part: networks [blue, red, green], bonds []');
   t.equal(out[1], 'handed to VDSM: networks [], bonds []');
   t.equal(out[2], 'pending change: none');
-  t.equal(out[3], 'OVS transaction (6 commands):');
+  t.equal(out[3], 'OVS transaction (7 commands):');
   t.ok(out.includes('ovs-vsctl set Port blue tag=20   # network blue: VLAN 10 -> 20'), 'each command with why');
   t.ok(out.includes('ovs-vsctl del-br red   # network red removed'));
+  t.ok(out.includes(`ovs-vsctl set Open_vSwitch . 'external_ids:ovn-bridge-mappings="blue:ovsbr-eth1,green:ovsbr-eth2"'   ` +
+    '# OVN physical networks: blue:ovsbr-eth1, green:ovsbr-eth2'), "OVN's physical networks follow the networks");
   t.ok(out.includes('ip address add 10.30.0.1/24 dev green   # network green: address 10.30.0.1/24'), 'the ip part too');
   t.ok(out.includes('running config: nets/blue, nets/red (removed), nets/green'), 'the running config entries');
   t.equal(out.at(-1), 'ifcfg files: ifcfg-eth2, ifcfg-blue, ifcfg-green, ifcfg-red (removed)',
@@ -63,6 +65,7 @@ t.test('show lists bridges, bonds and networks; restore repairs drift', async (t
     'pending change: none',
     'boot persistence: no network-scripts ifup-ovs (NetworkManager ignores the OVS keys): the ifcfg files are a record, ' +
       'vdsm-hook-ovs-restore.service brings the networks back at boot',
+    "OVN chassis: not configured ('vdsm-ovs ovn-config' joins this host); physical networks offered: blue:ovsbr-bond0 red:ovsbr-eth3",
     'drift from the running config: none',
   ]);
   const before = await hostState(sb);

@@ -63,6 +63,8 @@ t.test('the RPM', async (t) => {
       t.ok(requires.includes(r), `Requires: ${r}`);
     }
     t.equal(await rpmq('-qp', '--qf', '%{ARCH}', rpm), 'noarch');
+    t.equal(await rpmq('-qp', '--recommends', rpm), '/usr/bin/ovn-controller', "Recommends: OVN's chassis daemon, whatever its package's name");
+    t.equal(await rpmq('-qp', '--conflicts', rpm), 'ovirt-provider-ovn-driver', 'Conflicts: the host driver this package replaces');
     const post = await rpmq('-qp', '--qf', '%{POSTIN}', rpm);
     const preun = await rpmq('-qp', '--qf', '%{PREUN}', rpm);
     t.match(post, /systemctl enable --now openvswitch\.service/, '%post enables and starts openvswitch');

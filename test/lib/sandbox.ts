@@ -474,8 +474,8 @@ export interface Sandbox {
   addNamespace(role: string): Promise<string>
   /** A VM NIC: veth `tap` in the host namespace (as libvirt's vnetN), `vmIf` in the VM namespace. */
   addVmNic(tap: string, vmIf: string): Promise<void>
-  /** Runs a device hook as VDSM does: the XML in the file named by _hook_domxml, read back after. */
-  runXmlHook(hookPoint: string, xml: string): Promise<ExecResult & { xml: string }>
+  /** Runs a device hook as VDSM does: the XML in the file named by _hook_domxml, read back after (env: VDSM's extra variables, e.g. an OVN NIC's). */
+  runXmlHook(hookPoint: string, xml: string, opts?: { env?: Record<string, string> }): Promise<ExecResult & { xml: string }>
   /** Runs the built vdsm-ovs CLI in the host namespace with the hook's environment. */
   runCli(args: string[], opts?: { env?: Record<string, string>; input?: string }): Promise<ExecResult>
   /** Internal port on the peer bridge with the given access VLAN (0 = untagged) and address. */
@@ -695,13 +695,13 @@ export function hostTools(p: { ns: string; ovs: Ovs; root: string; scratch: stri
       }
     },
 
-    async runXmlHook(hookPoint, xml) {
+    async runXmlHook(hookPoint, xml, opts = {}) {
       const xmlFile = path.join(p.scratch, `hook-${++hookSeq}.xml`)
       await fs.writeFile(xmlFile, xml)
       try {
         const res = await nsRun(ns, path.join(HOOKS_DIR, hookPoint, '50_ovs'), [], {
           reject: false,
-          env: { _hook_domxml: xmlFile, ...hookEnv },
+          env: { _hook_domxml: xmlFile, ...hookEnv, ...opts.env },
         })
         return { ...res, xml: await fs.readFile(xmlFile, 'utf8') }
       } finally {

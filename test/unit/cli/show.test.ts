@@ -26,7 +26,7 @@ const ovs: OvsState = {
     ['eth3', port('eth3', 'ovsbr-eth3', 'uplink')],
     ['vm1', port('vm1', 'br-int', undefined)],
   ]),
-  interfaces: new Map(), qos: new Map(), queues: new Map(),
+  interfaces: new Map(), qos: new Map(), queues: new Map(), systemIds: {},
 };
 
 const kernel = parseKernelState([
@@ -75,7 +75,7 @@ t.test('a network whose device is missing or that the running config lacks, and 
     'bridge ovsbr-bond0: uplink bond0, datapath system, STP off', /./, '  network blue: VLAN 10, no kernel device']);
   t.match(renderOwned(ovs, kernel, capsAdditions({ networks: [], bonds: [] }, { kernel, ovs })), [
     /./, '  bond bond0: slaves eth1, eth2, mode balance-tcp, LACP active', '  network blue: VLAN 10, not in the running config']);
-  const empty: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map(), qos: new Map(), queues: new Map() };
+  const empty: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map(), qos: new Map(), queues: new Map(), systemIds: {} };
   t.strictSame(renderOwned(empty, kernel, caps), ['no OVS bridges, bonds or networks of this hook']);
 });
 

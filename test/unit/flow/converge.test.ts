@@ -19,7 +19,7 @@ t.test('stray taps: persistent taps that no OVS interface names, what the usersp
     link('v1', { info_kind: 'veth' }),
   ])}\n[]\n`);
   const ovs: OvsState = {
-    bridges: new Map(), ports: new Map(), interfaces: new Map([iface('red', 'network'), iface('br-int')]), qos: new Map(), queues: new Map(),
+    bridges: new Map(), ports: new Map(), interfaces: new Map([iface('red', 'network'), iface('br-int')]), qos: new Map(), queues: new Map(), systemIds: {},
   };
   const facts = hostFacts({ ovs, kernel });
   t.strictSame([...facts.strayTaps], ['blue']);

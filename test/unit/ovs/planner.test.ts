@@ -25,11 +25,12 @@ type Row =
   | { bridge: string; role?: Role; dp?: string; stp?: boolean; rstp?: boolean; mcast?: boolean; other?: Record<string, string>; hookOpts?: string[] }
   | { port: string; on: string; role?: Role; tag?: number; ifaces?: string[]; bond?: [string, string]; delays?: [number, number];
     other?: Record<string, string> }
-  | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string; mac?: string; options?: Record<string, string> };
+  | { iface: string; role?: Role; mtu?: number; orig?: number; type?: string; mac?: string; options?: Record<string, string> }
+  | { mappings: string };
 
 /** An observed OVS DB from short rows; a port's `on` is its bridge, its interfaces default to [its name]. */
 function ovs(...rows: Row[]): OvsState {
-  const state: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map(), qos: new Map(), queues: new Map() };
+  const state: OvsState = { bridges: new Map(), ports: new Map(), interfaces: new Map(), qos: new Map(), queues: new Map(), systemIds: {} };
   for (const r of rows) {
     if ('bridge' in r) {
       state.bridges.set(r.bridge, {
@@ -37,6 +38,8 @@ function ovs(...rows: Row[]): OvsState {
         mcastSnooping: r.mcast ?? false, otherConfig: new Map(Object.entries(r.other ?? {})), hookOpts: r.hookOpts ?? [], ports: [],
         ...(r.role ? { role: r.role } : {}),
       });
+    } else if ('mappings' in r) {
+      state.systemIds['ovn-bridge-mappings'] = r.mappings;
     } else if ('port' in r) {
       state.bridges.get(r.on)!.ports.push(r.port);
       state.ports.set(r.port, {
@@ -76,6 +79,7 @@ const RED_ON_ETH1: Row[] = [
   { iface: 'ovsbr-eth1', role: 'bridge', type: 'internal' },
   { iface: 'eth1', role: 'uplink', mtu: 1500, orig: 1400 },
   { iface: 'red', role: 'network', mtu: 1500, type: 'internal', mac: '52:54:00:00:00:01' },
+  { mappings: 'red:ovsbr-eth1' },
 ];
 /** Someone else's bridge, e.g. OVN's, which the hook must never touch. */
 const FOREIGN: Row[] = [
@@ -95,6 +99,7 @@ const RED_ON_BOND0: Row[] = [
   { iface: 'eth1', role: 'slave', mtu: 1500, orig: 1400 },
   { iface: 'eth2', role: 'slave', mtu: 1500, orig: 1500 },
   { iface: 'red', role: 'network', mtu: 1500, type: 'internal', mac: '52:54:00:00:00:01' },
+  { mappings: 'red:ovsbr-bond0' },
 ];
 const BOND0 = { nics: ['eth1', 'eth2'], options: 'custom=ovs:True,ovs_mode:balance-tcp,ovs_lacp:active' };
 
@@ -173,20 +178,22 @@ t.test('VLAN edit: exactly one set Port NET tag=NEW', async (t) => {
 
 t.test('removing the last network: del-br of its parent only, uplink MTU restored', async (t) => {
   const { commands: c, restoreMtu } = plan(desired({}), ovs(...RED_ON_ETH1));
-  t.strictSame(c.map((x) => x.args), [['del-br', 'ovsbr-eth1']], 'one del-br; the fake bridge goes with its parent');
+  t.strictSame(c.map((x) => x.args), [['del-br', 'ovsbr-eth1'], ['remove', 'Open_vSwitch', '.', 'external_ids', 'ovn-bridge-mappings']],
+    'one del-br (the fake bridge goes with its parent), and its OVN mapping, the last one');
   t.strictSame(restoreMtu, [{ dev: 'eth1', mtu: 1400 }], 'eth1 gets the MTU it had before OVS');
 });
 
 t.test('removing one of two networks on an uplink deletes only its fake bridge', async (t) => {
-  const seen = ovs(...RED_ON_ETH1, { port: 'blue', on: 'ovsbr-eth1', role: 'network', tag: 100 }, { iface: 'blue', role: 'network', mtu: 1500 });
+  const seen = ovs(...RED_ON_ETH1, { port: 'blue', on: 'ovsbr-eth1', role: 'network', tag: 100 }, { iface: 'blue', role: 'network', mtu: 1500 },
+    { mappings: 'blue:ovsbr-eth1,red:ovsbr-eth1' });
   const { commands: c, restoreMtu } = plan(desired({ red: { nic: 'eth1', custom: OVS } }), seen);
-  t.strictSame(c.map((x) => x.args), [['del-br', 'blue']]);
+  t.strictSame(c.map((x) => x.args), [['del-br', 'blue'], ['set', 'Open_vSwitch', '.', 'external_ids:ovn-bridge-mappings="red:ovsbr-eth1"']]);
   t.strictSame(restoreMtu, []);
 });
 
 t.test('removing a bond and its network restores both slaves', async (t) => {
   const { commands: c, restoreMtu } = plan(desired({}), ovs(...RED_ON_BOND0));
-  t.strictSame(c.map((x) => x.args), [['del-br', 'ovsbr-bond0']]);
+  t.strictSame(c.map((x) => x.args), [['del-br', 'ovsbr-bond0'], ['remove', 'Open_vSwitch', '.', 'external_ids', 'ovn-bridge-mappings']]);
   t.strictSame([...restoreMtu].sort((a, b) => a.dev.localeCompare(b.dev)), [{ dev: 'eth1', mtu: 1400 }, { dev: 'eth2', mtu: 1500 }]);
 });
 
@@ -382,11 +389,13 @@ t.test('MTU: raised on an existing uplink when a bigger network comes', async (t
 
 t.test('MTU: lowered when the big network goes', async (t) => {
   const seen = ovs(...RED_ON_ETH1.map((r) => ('iface' in r && r.iface === 'eth1' ? { ...r, mtu: 9000 } : r)),
-    { port: 'jumbo', on: 'ovsbr-eth1', role: 'network', tag: 100 }, { iface: 'jumbo', role: 'network', mtu: 9000 });
+    { port: 'jumbo', on: 'ovsbr-eth1', role: 'network', tag: 100 }, { iface: 'jumbo', role: 'network', mtu: 9000 },
+    { mappings: 'jumbo:ovsbr-eth1,red:ovsbr-eth1' });
   const { commands: c } = plan(desired({ red: { nic: 'eth1', custom: OVS } }), seen);
   t.ok(find(c, ['del-br', 'jumbo']) >= 0);
   t.ok(find(c, ['set', 'Interface', 'eth1'], 'mtu_request=1500') >= 0, 'eth1 back to 1500');
-  t.equal(c.length, 2);
+  t.ok(find(c, ['set', 'Open_vSwitch', '.', 'external_ids:ovn-bridge-mappings="red:ovsbr-eth1"']) >= 0, 'jumbo no longer an OVN physnet');
+  t.equal(c.length, 3);
 });
 
 t.test('MTU edit of a network: its interface and its uplink', async (t) => {

@@ -4,7 +4,7 @@ import { foreignNames, parseOvsState as parseRows } from '../../../src/ovs/state
 import { rowsOfSelect } from '../../../src/ovs/vsctl.js';
 import { rowsOfList } from '../../lib/ovs-list.js';
 
-const parseOvsState = (text: string) => parseRows(rowsOfList(text, 5));
+const parseOvsState = (text: string) => parseRows(rowsOfList(text, 6));
 
 // `ovs-vsctl --format=json --data=json --columns=... list Bridge -- ... list Port -- ... list Interface`:
 // one table per line. Two hook bridges (a NIC uplink with a VLAN network, a bond) and OVN's br-int.
@@ -59,7 +59,12 @@ const QUEUES = JSON.stringify({
   ],
   headings: ['_uuid', 'other_config', 'external_ids'],
 });
-const OUTPUT = `${BRIDGES}\n${PORTS}\n${IFACES}\n${QOS}\n${QUEUES}\n`;
+// the Open_vSwitch row: OVN's keys beside OVS's own
+const SYSTEM = JSON.stringify({
+  data: [[['map', [['system-id', 'host1.example.com'], ['ovn-bridge-mappings', 'physnet1:br-ex,red:ovsbr-eth1']]]]],
+  headings: ['external_ids'],
+});
+const OUTPUT = `${BRIDGES}\n${PORTS}\n${IFACES}\n${QOS}\n${QUEUES}\n${SYSTEM}\n`;
 
 t.test('bridges: uuid, datapath, STP, port names (one-element set as a bare atom), role', async (t) => {
   const { bridges } = parseOvsState(OUTPUT);
@@ -122,19 +127,24 @@ t.test('QoS and queues: by uuid, queue ids to queue uuids, rates and the recorde
   t.strictSame(queues.get('queue-0'), { uuid: 'queue-0', role: 'queue', otherConfig: new Map() });
 });
 
+t.test("the Open_vSwitch row's external_ids", async (t) => {
+  t.strictSame(parseOvsState(OUTPUT).systemIds, { 'system-id': 'host1.example.com', 'ovn-bridge-mappings': 'physnet1:br-ex,red:ovsbr-eth1' });
+});
+
 t.test('foreignNames: every object without the hook mark', async (t) => {
   t.strictSame([...foreignNames(parseOvsState(OUTPUT))], ['br-int']);
 });
 
 t.test('an empty database', async (t) => {
   const empty = (headings: string[]) => JSON.stringify({ data: [], headings });
-  const state = parseOvsState(Array.from({ length: 5 }, () => empty(['_uuid', 'name'])).join('\n'));
+  const state = parseOvsState([...Array.from({ length: 5 }, () => empty(['_uuid', 'name'])), empty(['external_ids'])].join('\n'));
   t.equal(state.bridges.size + state.ports.size + state.interfaces.size, 0);
+  t.strictSame(state.systemIds, {}, 'no Open_vSwitch row (never initialised): no keys');
   t.equal(foreignNames(state).size, 0);
 });
 
-t.test('output that is not five tables is an OVS error', async (t) => {
-  t.throws(() => parseOvsState(`${BRIDGES}\n${PORTS}\n`), { name: 'OvsError', message: 'expected 5 tables, got 2' });
+t.test('output that is not six tables is an OVS error', async (t) => {
+  t.throws(() => parseOvsState(`${BRIDGES}\n${PORTS}\n`), { name: 'OvsError', message: 'expected 6 tables, got 2' });
   t.throws(() => parseOvsState(''), OvsError);
 });
 

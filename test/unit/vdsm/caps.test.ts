@@ -51,7 +51,7 @@ const exampleOvs: OvsState = {
     port('vnet0', 'ovsbr-bond0', { tag: 100 }),
     port('vnet1', 'ovsbr-bond0', { tag: 300 }),
   ]),
-  interfaces: new Map(), qos: new Map(), queues: new Map(),
+  interfaces: new Map(), qos: new Map(), queues: new Map(), systemIds: {},
 };
 const exampleView: HostView = {
   kernel: kernel(
@@ -94,7 +94,7 @@ t.test('bond hwaddr: as its networks\' devices have it; without a network its hw
     ports: new Map([port('bond0', 'ovsbr-bond0', { role: 'bond', interfaces: ['eth1', 'eth2'] })]),
     interfaces: new Map(),
     qos: new Map(),
-    queues: new Map(),
+    queues: new Map(), systemIds: {},
   };
   const links = { eth1: { mac: '52:54:00:aa:00:01' }, eth2: { mac: '52:54:00:aa:00:02' } };
   const alone = capsAdditions(owned({}, { bond0: bond }), { kernel: kernel(links), ovs });
@@ -159,7 +159,7 @@ t.test('an untagged bridgeless network on a bond puts its address on the bond', 
   const ovs: OvsState = {
     bridges: new Map(),
     ports: new Map([port('bond1', 'ovsbr-bond1', { role: 'bond', interfaces: ['eth1', 'eth2'] })]),
-    interfaces: new Map(), qos: new Map(), queues: new Map(),
+    interfaces: new Map(), qos: new Map(), queues: new Map(), systemIds: {},
   };
   const add = capsAdditions(o, { kernel: kernel({ eth1: { mtu: 9000 }, eth2: { mtu: 9000 }, flat: { v4: ['10.5.0.5/24'] } }), ovs });
   t.strictSame(add.bondings['bond1']!.ipv4addrs, ['10.5.0.5/24']);
@@ -222,7 +222,7 @@ t.test('bridge options: as OVS has them, in sysfs names and Linux units, OVS def
       role: 'network', fakeBridge: true, tag: 0,
       otherConfig: new Map([['mcast-snooping-flood', 'true'], ['mcast-snooping-flood-reports', 'true']]),
     })]),
-    interfaces: new Map(), qos: new Map(), queues: new Map(),
+    interfaces: new Map(), qos: new Map(), queues: new Map(), systemIds: {},
   };
   const caps = capsAdditions(owned(nets), { kernel: kernel({ eth1: {}, red: {} }), ovs });
   t.strictSame(caps.bridges['red']!.opts, {
@@ -251,7 +251,7 @@ t.test('an overlay is reported on the NIC the Engine attached it to; a NIC-less 
       port('vnet3', 'ovsbr-ov', { tag: 7 }),
       port('lone', 'ovsbr-lone', { role: 'network', fakeBridge: true, tag: 0 }),
     ]),
-    interfaces: new Map(), qos: new Map(), queues: new Map(),
+    interfaces: new Map(), qos: new Map(), queues: new Map(), systemIds: {},
   };
   const add = capsAdditions(nets, { kernel: kernel({ ov: { mtu: 1450 }, lone: { v4: ['10.70.0.1/24'] } }), ovs });
   t.equal(add.networks['ov']!.southbound, 'eth1.7', 'the attachment the Engine made');
