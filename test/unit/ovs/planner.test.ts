@@ -506,7 +506,8 @@ t.test('hostQos: an htb QoS on the uplink port, a queue per shaped network; noth
     'after the port exists');
 
   const applied = (maxRate: string): OvsState => {
-    const s = ovs(...RED_ON_ETH1, { port: 'blue', on: 'ovsbr-eth1', role: 'network', tag: 10 }, { iface: 'blue', role: 'network', mtu: 1500, type: 'internal', mac: '52:54:00:00:00:01' });
+    const s = ovs(...RED_ON_ETH1, { port: 'blue', on: 'ovsbr-eth1', role: 'network', tag: 10 }, { iface: 'blue', role: 'network', mtu: 1500, type: 'internal', mac: '52:54:00:00:00:01' },
+      { mappings: 'blue:ovsbr-eth1,red:ovsbr-eth1' });
     s.ports.get('eth1')!.qos = 'uuid-qos';
     s.qos.set('uuid-qos', { uuid: 'uuid-qos', role: 'qos', type: 'linux-htb', queues: new Map([[0, 'uuid-q0'], [4095, 'uuid-q1']]) });
     s.queues.set('uuid-q0', { uuid: 'uuid-q0', role: 'queue', otherConfig: new Map() });
@@ -550,6 +551,7 @@ t.test('overlay: a bridge of its own, no uplink, a tunnel access port per remote
     { iface: 'ovsbr-blue', role: 'bridge', type: 'internal' },
     { iface: 'blue', role: 'network', type: 'internal', mtu: 1450 },
     { iface: port!, role: 'tunnel', type: 'vxlan', options: { key: '5001', remote_ip: '198.51.100.2' } },
+    { mappings: 'blue:ovsbr-blue' },
   );
   t.same(plan(want, seen).commands, [], 'as it is: nothing to do');
   t.same(plan(desired(blue(5002, '198.51.100.2')), seen).commands.map((c) => c.args),
