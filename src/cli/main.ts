@@ -17,7 +17,8 @@ import { hostPaths, type HostPaths } from '../host/paths.js';
 import { rollback, settlePending } from '../flow/pending.js';
 import { describeEntries, isEmpty, parseSetupPayload, splitRequest } from '../vdsm/request.js';
 import { readPersistedConfig, readRunningConfig, type RunningConfig } from '../vdsm/running-config.js';
-import { renderOwned } from './show.js';
+import { renderMirrors, renderOwned } from './show.js';
+import { readMirrorState } from '../ovs/mirrors.js';
 import { readSnapshot, type Snapshot } from '../flow/snapshot.js';
 import { Vsctl } from '../ovs/vsctl.js';
 
@@ -25,7 +26,8 @@ const USAGE = `usage: vdsm-ovs COMMAND
   plan FILE   what a setupNetworks request would do, changing nothing
               (FILE: the JSON VDSM hands before_network_setup; - for stdin)
   show        the OVS bridges, bonds and networks of the hook as the Engine
-              sees them (after_get_caps), the pending change, and any drift
+              sees them (after_get_caps), the port mirrors of VM NICs,
+              the pending change, and any drift
               of OVS from the running config
   rollback    restore the state before the pending change
   restore     re-apply the running config to OVS and the kernel (after the
@@ -93,7 +95,8 @@ async function show(_args: string[], ctx: HookContext): Promise<string[]> {
   const activeSlaves = owned.bonds.length ? await readActiveSlaves(vsctl) : new Map<string, string>();
   const caps = capsAdditions(owned, { ...observed, activeSlaves });
   const lines = [
-    ...renderOwned(observed.ovs, observed.kernel, caps), ...problems, ...pendingLines(readSnapshot(ctx.paths), ''),
+    ...renderOwned(observed.ovs, observed.kernel, caps), ...renderMirrors(await readMirrorState(vsctl)),
+    ...problems, ...pendingLines(readSnapshot(ctx.paths), ''),
     `boot persistence: ${bootPersistence(ctx.paths)}`,
   ];
   try {

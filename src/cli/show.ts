@@ -5,6 +5,7 @@
 import type { CapsAdditions } from '../vdsm/caps.js';
 import type { KernelState } from '../host/kernel.js';
 import type { OvsPort, OvsState } from '../ovs/state.js';
+import type { MirrorState } from '../ovs/mirrors.js';
 
 export function renderOwned(ovs: OvsState, kernel: KernelState, caps: CapsAdditions): string[] {
   const lines: string[] = [];
@@ -37,6 +38,18 @@ function renderNetwork(port: OvsPort, kernel: KernelState, caps: CapsAdditions):
   const gateway = net.gateway ? `, gateway ${net.gateway}` : '';
   const route = net.ipv4defaultroute ? ', default route' : '';
   return `network ${port.name}: ${vlan} on ${net.southbound}, ${kind}, MTU ${net.mtu}, ${link.up ? 'up' : 'DOWN'}, ${addrs}${gateway}${route}`;
+}
+
+/** The port mirrors: the hook's own, each with the VM NIC it serves, and how many others exist (nothing when there are none). */
+export function renderMirrors({ mirrors }: MirrorState): string[] {
+  const own = mirrors.filter((m) => m.owner).sort(byName);
+  const lines = own.map((m) => {
+    const vlans = m.vlans.length ? `VLAN ${m.vlans.join(',')}` : 'all VLANs';
+    const to = m.output ? `to ${m.output}` : 'its output port is gone (the next mirror hook run removes it)';
+    return `mirror ${m.name}: network ${m.owner!.network} (${vlans} on ${m.bridge ?? 'no bridge'}) ${to}, VM ${m.owner!.vm} NIC ${m.owner!.mac}`;
+  });
+  const others = mirrors.length - own.length;
+  return [...lines, ...(others ? [`mirrors of other tools: ${others} (left alone)`] : [])];
 }
 
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
