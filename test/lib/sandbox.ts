@@ -451,10 +451,12 @@ export interface Sandbox {
   ): Promise<HookResult>
   /** Namespace of the "VM" whose NICs addVmNic creates. */
   vm: string
-  /** A VM NIC: veth `tap` in the host namespace (as libvirt's vnetN), `vmIf` in the VM namespace. */
-  addVmNic(tap: string, vmIf: string): Promise<void>
-  /** Runs a device hook as VDSM does: the XML in the file named by _hook_domxml, read back after. */
-  runXmlHook(hookPoint: string, xml: string): Promise<ExecResult & { xml: string }>
+  /** The namespace of another VM of this sandbox (several VMs in one subnet need one namespace each). */
+  vmNamed(name: string): string
+  /** A VM NIC: veth `tap` in the host namespace (as libvirt's vnetN), `vmIf` in the VM namespace (default: vm). */
+  addVmNic(tap: string, vmIf: string, vm?: string): Promise<void>
+  /** Runs a device or VM hook as VDSM does: the XML in the file named by _hook_domxml, read back after. */
+  runXmlHook(hookPoint: string, xml: string, opts?: { env?: Record<string, string> }): Promise<ExecResult & { xml: string }>
   /** Runs the built vdsm-ovs CLI in the host namespace with the hook's environment. */
   runCli(args: string[], opts?: { env?: Record<string, string>; input?: string }): Promise<ExecResult>
   /** Internal port on the peer bridge with the given access VLAN (0 = untagged) and address. */
@@ -473,6 +475,13 @@ export interface Sandbox {
 const hostNs = (id: string): string => `${NS_PREFIX}h-${id}`
 const peerNs = (id: string): string => `${NS_PREFIX}p-${id}`
 const vmNs = (id: string): string => `${NS_PREFIX}v-${id}`
+/**
+ * Namespaces of further VMs (vmNamed): a prefix of their own, since the
+ * leftover cleanup of test processes running an older harness deletes every
+ * vho- namespace but the three of a live sandbox.
+ */
+const MORE_VMS_PREFIX = 'vhm-'
+const moreVmsNs = (id: string): string => `${MORE_VMS_PREFIX}${id}-`
 
 /** Stop every OVS daemon whose pid file lies in a direct subdir of `dir`. */
 async function stopDaemonsUnder(dir: string): Promise<void> {
@@ -493,6 +502,7 @@ async function destroySandbox(id: string): Promise<void> {
   await deleteNamespace(hostNs(id))
   await deleteNamespace(peerNs(id))
   await deleteNamespace(vmNs(id))
+  for (const ns of await listNamespaces()) if (ns.startsWith(moreVmsNs(id))) await deleteNamespace(ns)
   await fs.rm(dir, { recursive: true, force: true })
 }
 
@@ -529,8 +539,9 @@ export async function cleanupLeftovers(): Promise<void> {
     await fs.rm(path.join(BASE_DIR, id), { recursive: true, force: true })
   }
   const keepNs = new Set([...keep].flatMap((id) => [hostNs(id), peerNs(id), vmNs(id)]))
+  const keptVm = (ns: string): boolean => [...keep].some((id) => ns.startsWith(moreVmsNs(id)))
   for (const ns of await listNamespaces()) {
-    if (ns.startsWith(NS_PREFIX) && !keepNs.has(ns)) {
+    if ((ns.startsWith(NS_PREFIX) && !keepNs.has(ns)) || (ns.startsWith(MORE_VMS_PREFIX) && !keptVm(ns))) {
       await run('ip', ['netns', 'del', ns], { reject: false })
     }
   }
@@ -614,7 +625,7 @@ export async function createSandbox(
     await fs.mkdir(rootParent)
     const root = await fs.mkdtemp(path.join(rootParent, `${TEST_PREFIX}-`))
 
-    const sandbox = buildSandbox({ host, peer, vm: vmNs(id), hostOvs, peerOvs, root, nics, dir, cleanup })
+    const sandbox = buildSandbox({ host, peer, vm: vmNs(id), moreVms: moreVmsNs(id), hostOvs, peerOvs, root, nics, dir, cleanup })
     t.teardown(cleanup)
     return sandbox
   } catch (err) {
@@ -627,6 +638,7 @@ function buildSandbox(p: {
   host: string
   peer: string
   vm: string
+  moreVms: string
   hostOvs: Ovs
   peerOvs: Ovs
   root: string
@@ -673,22 +685,23 @@ function buildSandbox(p: {
     },
 
     vm: p.vm,
+    vmNamed: (name) => `${p.moreVms}${name}`,
 
-    async addVmNic(tap, vmIf) {
-      await ensureNamespace(p.vm)
+    async addVmNic(tap, vmIf, vm = p.vm) {
+      await ensureNamespace(vm)
       // the VM holds NICs of several networks: answer ARP only on the NIC that owns the address
-      await nsRun(p.vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_ignore=1'])
-      await run('ip', ['link', 'add', tap, 'netns', host, 'type', 'veth', 'peer', 'name', vmIf, 'netns', p.vm])
-      await nsRun(p.vm, 'ip', ['link', 'set', vmIf, 'up'])
+      await nsRun(vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_ignore=1'])
+      await run('ip', ['link', 'add', tap, 'netns', host, 'type', 'veth', 'peer', 'name', vmIf, 'netns', vm])
+      await nsRun(vm, 'ip', ['link', 'set', vmIf, 'up'])
     },
 
-    async runXmlHook(hookPoint, xml) {
+    async runXmlHook(hookPoint, xml, opts = {}) {
       const xmlFile = path.join(p.dir, `hook-${++hookSeq}.xml`)
       await fs.writeFile(xmlFile, xml)
       try {
         const res = await nsRun(host, path.join(HOOKS_DIR, hookPoint, '50_ovs'), [], {
           reject: false,
-          env: { _hook_domxml: xmlFile, ...hookEnv },
+          env: { _hook_domxml: xmlFile, ...hookEnv, ...opts.env },
         })
         return { ...res, xml: await fs.readFile(xmlFile, 'utf8') }
       } finally {
