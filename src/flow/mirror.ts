@@ -137,8 +137,9 @@ export async function applyMirrors({ paths, config, log }: HookContext, intent: 
   } else {
     log.info(`VM ${intent.vm}: mirrors already as wanted`);
   }
-  // OVS 3.1 keeps forwarding by the datapath flows installed before the mirror, unmirrored
-  if (plan.created.length) await vsctl.appctl(['revalidator/purge'], 'making the new mirrors take effect');
+  // OVS 3.1 keeps forwarding by the datapath flows installed before a mirror change (made:
+  // unmirrored; removed: still copying to the tap) until they are revalidated
+  if (plan.commands.length) await vsctl.appctl(['revalidator/purge'], 'making the mirror changes take effect');
   for (const w of plan.mirrored) await neutraliseVdsmCopy(w.network, w.tap, config.timeout, log);
 }
 
