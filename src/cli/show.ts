@@ -45,7 +45,7 @@ export function renderMirrors({ mirrors }: MirrorState): string[] {
   const own = mirrors.filter((m) => m.owner).sort(byName);
   const lines = own.map((m) => {
     const vlans = m.vlans.length ? `VLAN ${m.vlans.join(',')}` : 'all VLANs';
-    const to = m.output ? `to ${m.output}` : 'its output port is gone (the next mirror hook run removes it)';
+    const to = m.output ? `to ${m.output}` : 'to a port that is gone (the next mirror hook run removes it)';
     return `mirror ${m.name}: network ${m.owner!.network} (${vlans} on ${m.bridge ?? 'no bridge'}) ${to}, VM ${m.owner!.vm} NIC ${m.owner!.mac}`;
   });
   const others = mirrors.length - own.length;
