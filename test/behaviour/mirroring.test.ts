@@ -18,11 +18,13 @@
  */
 import t, { type Test } from 'tap';
 import { execa } from 'execa';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { applyOk, ovsNet, setup } from '../lib/requests.js';
 import { createSandbox, type Sandbox } from '../lib/sandbox.js';
+import { vdsmUser } from '../lib/vdsm-user.js';
 
 interface Nic {
   mac: string;
@@ -353,6 +355,10 @@ t.test('a VM NIC with port mirroring on an OVS network', async (t) => {
     for (let attempt = 0; attempt < 5 && !control; attempt++) {
       await vdsmUnsetPortMirroring(sb, 'blue', M_BLUE.tap!);
       await vdsmSetPortMirroring(sb, 'blue', M_BLUE.tap!);
+      // the tap just plugged is an ordinary port until the hook makes it the mirror's: learnt
+      // MACs first, so that no flooded frame reaches it
+      await ping(sb, sb.host, '10.10.0.1', '10.10.0.2');
+      await ping(sb, vmA, '10.10.0.11', '10.10.0.12');
       const pings: Pinged[] = [];
       const lines = await capture(vmM, async () => {
         pings.push(await ping(sb, sb.host, '10.10.0.1', '10.10.0.2'), await ping(sb, vmA, '10.10.0.11', '10.10.0.12'));
@@ -371,5 +377,39 @@ t.test('a VM NIC with port mirroring on an OVS network', async (t) => {
     const pings: Pinged[] = [];
     const lines = await capture(vmM, async () => { pings.push(...await traffic()); });
     seenOnce(t, lines, pings);
+  });
+
+  await t.test("as VDSM runs it, as the vdsm user: the hook runs itself as root through sudo", async (t) => {
+    const vdsm = await vdsmUser(t);
+    const hook = fileURLToPath(new URL('../../dist/hooks/after_vm_start/50_ovs', import.meta.url));
+    // the package's drop-in names the installed hooks; this one names the built hook, and keeps the
+    // sandbox's paths, which the package does not let the vdsm user choose
+    const dropIn = `/etc/sudoers.d/vho_mirror_test_${process.pid}`;
+    const staged = join(stand, 'sudoers');
+    writeFileSync(staged, `Defaults!${hook} env_keep += "vmId OVS_RUNDIR VDSM_HOOK_OVS_ROOT VDSM_HOOK_OVS_DATAPATH", !pam_session
+vdsm ALL = (root) NOPASSWD: ${hook} ""
+`, { mode: 0o440 });
+    // a broken file in sudoers.d would break sudo for everyone: checked before it goes there
+    t.equal((await execa('visudo', ['-cf', staged], { reject: false })).exitCode, 0, 'visudo accepts the test drop-in');
+    t.teardown(() => rmSync(dropIn, { force: true }));
+    writeFileSync(dropIn, readFileSync(staged), { mode: 0o440 });
+    const VM_U = '6f1c0e1a-0000-4000-8000-00000000000f';
+    const U: Nic = { mac: '00:1a:4a:16:01:f0', net: 'blue', tap: 'vnet40', mirror: true };
+    await plug(sb, sb.vmNamed('u'), U.tap!, U);
+    const file = join(stand, 'domain-u.xml');
+    writeFileSync(file, domainXml(VM_U, 'u', [U]));
+    chownSync(file, vdsm.uid, vdsm.gid);
+    chownSync(stand, vdsm.uid, vdsm.gid);
+    // as on a host, where the configuration is readable by all (the sandbox root is made private)
+    chmodSync(sb.root, 0o755);
+    const r = await sb.exec(sb.host, 'setpriv', ['--reuid=vdsm', '--regid=kvm', '--init-groups', '--', hook], {
+      // NODE_OPTIONS emptied: the test runner's instrumentation would write files of root's as vdsm
+      env: { VDSM_HOOK_OVS_ROOT: sb.root, OVS_RUNDIR: sb.hostOvs.rundir, VDSM_HOOK_OVS_DATAPATH: 'netdev', _hook_domxml: file, vmId: VM_U, NODE_OPTIONS: '' },
+      reject: false,
+    });
+    t.equal(r.exitCode, 0, r.stderr);
+    t.match(r.stderr, /^info: mirrors handled as root through sudo$/m);
+    const row = (await mirrors(sb)).find((m) => m.name === 'vdsm-mirror-vnet40');
+    t.same([row?.output, row?.select_vlan, row?.ids['vdsm-hook-ovs-vm']], ['vnet40', [10], VM_U], 'the mirror is made');
   });
 });
