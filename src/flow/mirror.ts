@@ -40,6 +40,7 @@ export interface MirrorIntent {
 export type DomainReader = (vm: string) => Promise<string>;
 
 const VM_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 function checkVm(vm: string | undefined, what: string): string {
   if (!vm) throw new InvalidRequest(what, 'names no VM (no vmId in the environment, no <uuid> in the XML)');
@@ -105,7 +106,7 @@ async function asRoot(xml: string, { log, config }: HookContext): Promise<void> 
   const r = await run('sudo', ['-n', script], { input: xml, timeoutMs: config.timeout * 4 * 1000 });
   if (r.stderr) process.stderr.write(`${r.stderr}\n`);
   if (r.exitCode !== 0) throw new HostError(`sudo ${script}`, firstLine(r.stderr) || `exit code ${r.exitCode}`);
-  log.info('mirrors handled as root through sudo');
+  log.info('ran as root through sudo');
 }
 
 /**
@@ -124,6 +125,10 @@ export async function applyMirrors({ paths, config, log }: HookContext, intent: 
     }
     if (!w.tap) {
       log.warn(`${what}: the NIC has no tap in the domain XML; no mirror`);
+      continue;
+    }
+    if (!MAC.test(w.mac)) {
+      log.warn(`${what}: ${JSON.stringify(w.mac)} is not a MAC address; no mirror`);
       continue;
     }
     wanted.push({ vm: intent.vm, mac: w.mac, network: checkIfaceName(what, 'network', w.network), tap: checkIfaceName(what, 'tap', w.tap) });

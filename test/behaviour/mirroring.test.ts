@@ -408,7 +408,7 @@ vdsm ALL = (root) NOPASSWD: ${hook} ""
       reject: false,
     });
     t.equal(r.exitCode, 0, r.stderr);
-    t.match(r.stderr, /^info: mirrors handled as root through sudo$/m);
+    t.match(r.stderr, /^info: ran as root through sudo$/m);
     const row = (await mirrors(sb)).find((m) => m.name === 'vdsm-mirror-vnet40');
     t.same([row?.output, row?.select_vlan, row?.ids['vdsm-hook-ovs-vm']], ['vnet40', [10], VM_U], 'the mirror is made');
   });
