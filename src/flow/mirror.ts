@@ -139,12 +139,12 @@ export async function applyMirrors({ paths, config, log }: HookContext, intent: 
   if (plan.commands.length) {
     log.info(`OVS transaction (${plan.commands.length} commands):\n${renderTransaction(plan.commands).join('\n')}`);
     await vsctl.transact(plan.commands);
+    // OVS 3.1 keeps forwarding by the datapath flows installed before a mirror change (made:
+    // unmirrored; removed: still copying to the tap) until they are revalidated
+    await vsctl.appctl(['revalidator/purge'], 'making the mirror changes take effect');
   } else {
     log.info(`VM ${intent.vm}: mirrors already as wanted`);
   }
-  // OVS 3.1 keeps forwarding by the datapath flows installed before a mirror change (made:
-  // unmirrored; removed: still copying to the tap) until they are revalidated
-  if (plan.commands.length) await vsctl.appctl(['revalidator/purge'], 'making the mirror changes take effect');
   for (const w of plan.mirrored) await neutraliseVdsmCopy(w.network, w.tap, config.timeout, log);
 }
 
