@@ -413,3 +413,25 @@ vdsm ALL = (root) NOPASSWD: ${hook} ""
     t.same([row?.output, row?.select_vlan, row?.ids['vdsm-hook-ovs-vm']], ['vnet40', [10], VM_U], 'the mirror is made');
   });
 });
+
+t.test('an untagged network: its mirror selects VLAN 0, the untagged traffic of its bridge', async (t) => {
+  const sb = await createSandbox(t);
+  await sb.peerEndpoint('pr', 0, '10.1.0.2/24');
+  await applyOk(t, sb, setup({ red: ovsNet({ nic: 'eth2', ipaddr: '10.1.0.1', prefix: '24' }) }));
+  const VM_R = '6f1c0e1a-0000-4000-8000-000000000010';
+  const R0: Nic = { mac: '00:1a:4a:16:02:00', net: 'red', tap: 'vnet50', mirror: true };
+  const R1: Nic = { mac: '00:1a:4a:16:02:01', net: 'red', tap: 'vnet51' };
+  const [vm0, vm1] = [sb.vmNamed('r0'), sb.vmNamed('r1')];
+  await plug(sb, vm1, R1.tap!, R1, '10.1.0.11/24');
+  await plug(sb, vm0, R0.tap!, R0);
+  const start = await sb.runXmlHook('after_vm_start', domainXml(VM_R, 'r', [R0]), { env: { vmId: VM_R } });
+  t.equal(start.exitCode, 0, start.stderr);
+  await vdsmSetPortMirroring(sb, 'red', R0.tap!);
+  t.same((await mirrors(sb)).map((m) => [m.name, m.select_vlan, m.output]), [['vdsm-mirror-vnet50', [0], 'vnet50']]);
+  await until("VDSM's tc mirroring to vnet50 taken out", async () => !(await mirredTargets(sb, 'red')).includes('vnet50'));
+  const pings: Pinged[] = [];
+  const lines = await capture(vm0, async () => {
+    pings.push(await ping(sb, vm1, '10.1.0.11', '10.1.0.2'), await ping(sb, sb.host, '10.1.0.1', '10.1.0.2'));
+  });
+  seenOnce(t, lines, pings);
+});
