@@ -100,6 +100,23 @@ export function mirrorHook(point: MirrorPoint) {
   };
 }
 
+/**
+ * before_network_setup, after its change: removing a network deletes the
+ * VM taps on it, and with them the output ports of their mirrors, which
+ * would otherwise stay until the next mirror hook. Never fails the change.
+ */
+export async function sweepMirrors(vsctl: Vsctl, log: HookContext['log']): Promise<void> {
+  try {
+    const plan = planMirrors(await readMirrorState(vsctl), [], () => false);
+    if (!plan.commands.length) return;
+    log.info(`OVS transaction (${plan.commands.length} commands):\n${renderTransaction(plan.commands).join('\n')}`);
+    await vsctl.transact(plan.commands);
+    await vsctl.appctl(['revalidator/purge'], 'making the mirror changes take effect');
+  } catch (err) {
+    log.warn(`sweeping mirrors without output port failed: ${describe(err)}; the next mirror hook run does it`);
+  }
+}
+
 /** The same hook as root, through the sudoers drop-in: no arguments, the XML on stdin, vmId kept. */
 async function asRoot(xml: string, { log, config }: HookContext): Promise<void> {
   const script = process.argv[1]!;

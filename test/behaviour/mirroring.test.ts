@@ -22,7 +22,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyOk, ovsNet, setup } from '../lib/requests.js';
+import { applyOk, ovsNet, remove, setup } from '../lib/requests.js';
 import { createSandbox, type Sandbox } from '../lib/sandbox.js';
 import { vdsmUser } from '../lib/vdsm-user.js';
 
@@ -417,7 +417,11 @@ vdsm ALL = (root) NOPASSWD: ${hook} ""
 t.test('an untagged network: its mirror selects VLAN 0, the untagged traffic of its bridge', async (t) => {
   const sb = await createSandbox(t);
   await sb.peerEndpoint('pr', 0, '10.1.0.2/24');
-  await applyOk(t, sb, setup({ red: ovsNet({ nic: 'eth2', ipaddr: '10.1.0.1', prefix: '24' }) }));
+  // pink keeps the parent bridge when red goes
+  await applyOk(t, sb, setup({
+    red: ovsNet({ nic: 'eth2', ipaddr: '10.1.0.1', prefix: '24' }),
+    pink: ovsNet({ nic: 'eth2', vlan: '30', ipaddr: '10.30.0.1', prefix: '24' }),
+  }));
   const VM_R = '6f1c0e1a-0000-4000-8000-000000000010';
   const R0: Nic = { mac: '00:1a:4a:16:02:00', net: 'red', tap: 'vnet50', mirror: true };
   const R1: Nic = { mac: '00:1a:4a:16:02:01', net: 'red', tap: 'vnet51' };
@@ -434,4 +438,9 @@ t.test('an untagged network: its mirror selects VLAN 0, the untagged traffic of 
     pings.push(await ping(sb, vm1, '10.1.0.11', '10.1.0.2'), await ping(sb, sb.host, '10.1.0.1', '10.1.0.2'));
   });
   seenOnce(t, lines, pings);
+
+  // the network removed: its fake bridge goes with the VM taps on it, the parent bridge stays
+  await applyOk(t, sb, setup({ red: remove }));
+  t.equal(await sb.hostOvs.vsctl('br-exists', 'ovsbr-eth2').then(() => 'kept', () => 'gone'), 'kept');
+  t.same(await mirrors(sb), [], 'before_network_setup swept the mirror whose output port went with the network');
 });
