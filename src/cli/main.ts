@@ -17,7 +17,8 @@ import { hostPaths, type HostPaths } from '../host/paths.js';
 import { rollback, settlePending } from '../flow/pending.js';
 import { describeEntries, isEmpty, parseSetupPayload, splitRequest } from '../vdsm/request.js';
 import { readPersistedConfig, readRunningConfig, type RunningConfig } from '../vdsm/running-config.js';
-import { readIfaceStatus, renderOwned } from './show.js';
+import { readIfaceStatus, renderMirrors, renderOwned } from './show.js';
+import { readMirrorState } from '../ovs/mirrors.js';
 import { readSnapshot, type Snapshot } from '../flow/snapshot.js';
 import { Vsctl } from '../ovs/vsctl.js';
 import { vswitchdDown } from '../ovs/socket.js';
@@ -31,8 +32,9 @@ const USAGE = `usage: vdsm-ovs COMMAND
   plan FILE   what a setupNetworks request would do, changing nothing
               (FILE: the JSON VDSM hands before_network_setup; - for stdin)
   show        the OVS bridges, bonds and networks of the hook as the Engine
-              sees them (after_get_caps), the pending change, and any drift
-              of OVS from the running config; changes nothing
+              sees them (after_get_caps), the port mirrors of VM NICs,
+              the pending change, and any drift of OVS from the running
+              config; changes nothing
   rollback    restore the state before the pending change
   restore     re-apply the running config to OVS and the kernel (after the
               OVS database was lost); at boot, before VDSM refilled the
@@ -131,7 +133,8 @@ async function show(_args: string[], ctx: HookContext): Promise<string[]> {
   const status = observed.ovs.systemIds['ovn-remote'] === undefined ? undefined : await connectionStatus(2);
   const lines = [
     ...lockLines(ctx.paths), ...vswitchd,
-    ...renderOwned(observed.ovs, observed.kernel, caps, hasTunnels ? await readIfaceStatus(vsctl) : undefined), ...problems,
+    ...renderOwned(observed.ovs, observed.kernel, caps, hasTunnels ? await readIfaceStatus(vsctl) : undefined),
+    ...renderMirrors(await readMirrorState(vsctl)), ...problems,
     ...pendingLines(readSnapshot(ctx.paths), ''),
     `boot persistence: ${bootPersistence(ctx.paths)}`,
     ...renderChassis(observed.ovs, status),

@@ -8,6 +8,7 @@ import type { KernelState } from '../host/kernel.js';
 import type { OvsPort, OvsState } from '../ovs/state.js';
 import { RULE_PRIORITY, tableOf } from '../model/routing.js';
 import type { Vsctl } from '../ovs/vsctl.js';
+import type { MirrorState } from '../ovs/mirrors.js';
 
 /** An interface's status and bfd_status columns, as OVS reports them (status: tunnel_egress_iface, ..._carrier). */
 export interface IfaceStatus {
@@ -99,6 +100,18 @@ function renderTunnel(port: OvsPort, ovs: OvsState, status: ReadonlyMap<string, 
     ? `BFD ${st.bfd['state']}`
     : egress ? `${st?.status['tunnel_egress_iface_carrier'] === 'up' ? 'up' : 'DOWN'} (egress ${egress})` : 'DOWN (no route to the remote)';
   return `tunnel ${port.name}: ${iface?.type ?? '?'} to ${o['remote_ip'] ?? '?'}, key ${o['key'] ?? '0'}${local}${vlan}, ${state}`;
+}
+
+/** The port mirrors: the hook's own, each with the VM NIC it serves, and how many others exist (nothing when there are none). */
+export function renderMirrors({ mirrors }: MirrorState): string[] {
+  const own = mirrors.filter((m) => m.owner).sort(byName);
+  const lines = own.map((m) => {
+    const vlans = m.vlans.length ? `VLAN ${m.vlans.join(',')}` : 'all VLANs';
+    const to = m.output ? `to ${m.output}` : 'to a port that is gone (the next mirror hook run removes it)';
+    return `mirror ${m.name}: network ${m.owner!.network} (${vlans} on ${m.bridge ?? 'no bridge'}) ${to}, VM ${m.owner!.vm} NIC ${m.owner!.mac}`;
+  });
+  const others = mirrors.length - own.length;
+  return [...lines, ...(others ? [`mirrors of other tools: ${others} (left alone)`] : [])];
 }
 
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

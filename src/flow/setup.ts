@@ -17,6 +17,7 @@ import { readRunningConfig, type EntryChange, type RunningConfig } from '../vdsm
 import { takeSnapshot, writeSnapshot, type Snapshot } from './snapshot.js';
 import { isRecord, toBool } from '../model/values.js';
 import { Vsctl } from '../ovs/vsctl.js';
+import { sweepMirrors } from './mirror.js';
 
 export async function beforeNetworkSetup(doc: unknown, ctx: HookContext): Promise<unknown> {
   const { paths, config, log } = ctx;
@@ -43,6 +44,7 @@ export async function beforeNetworkSetup(doc: unknown, ctx: HookContext): Promis
       log.info(`moving to OVS once VDSM has removed their Linux bridges: networks [${[...toOvs.keys()].join(', ')}]`);
     }
     await applyChange(ctx, vsctl, observed, ovs, deferred);
+    await sweepMirrors(vsctl, log);
     return withRequest(doc, rest);
   });
 }

@@ -209,16 +209,16 @@ export function foreignNames(state: OvsState): Set<string> {
 }
 
 // OVSDB JSON atoms: ["uuid", u], ["set", [..]] (a one-element set may be the bare atom), ["map", [[k, v], ..]]
-function uuidOf(atom: unknown): string {
+export function uuidOf(atom: unknown): string {
   return Array.isArray(atom) && atom[0] === 'uuid' ? String(atom[1]) : String(atom);
 }
 
-function setOf(value: unknown): unknown[] {
+export function setOf(value: unknown): unknown[] {
   if (Array.isArray(value) && value[0] === 'set') return value[1] as unknown[];
   return [value];
 }
 
-function mapOf(value: unknown): Record<string, string> {
+export function mapOf(value: unknown): Record<string, string> {
   return Object.fromEntries(pairsOf(value).map(([k, v]) => [k, String(v)]));
 }
 

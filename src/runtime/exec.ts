@@ -38,3 +38,12 @@ export async function run(
 export function firstLine(text: string): string {
   return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
 }
+
+/**
+ * Starts a command that outlives the caller (no shell, no stdio, its own
+ * session): work a hook must leave running after VDSM got its answer.
+ */
+export async function spawnDetached(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  spawn(file, args, { detached: true, stdio: 'ignore', env }).unref();
+}

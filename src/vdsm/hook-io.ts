@@ -39,7 +39,24 @@ export function runXmlHook(hook: string, handler: XmlHandler): Promise<void> {
   return runHook(hook, '_hook_domxml', handler);
 }
 
-async function runHook(hook: string, fileVar: string, handler: (text: string, ctx: HookContext) => Promise<string>): Promise<void> {
+/**
+ * Hooks whose failure must never stop what VDSM is doing (a VM start, a
+ * hot-plug): the file named by _hook_domxml is left as VDSM wrote it, a
+ * failure is one warning line, and the exit code is 0 whatever happened.
+ */
+export function runQuietXmlHook(hook: string, handler: (xml: string, ctx: HookContext) => Promise<void>): Promise<void> {
+  return runHook(hook, '_hook_domxml', async (xml, ctx) => {
+    await handler(xml, ctx);
+    return xml;
+  }, true);
+}
+
+async function runHook(
+  hook: string,
+  fileVar: string,
+  handler: (text: string, ctx: HookContext) => Promise<string>,
+  quiet = false,
+): Promise<void> {
   const paths = hostPaths();
   const log = createLog(paths.log, hook);
   const file = process.env[fileVar];
@@ -50,10 +67,14 @@ async function runHook(hook: string, fileVar: string, handler: (text: string, ct
     if (file) writeFileSync(file, out);
     else process.stdout.write(out);
   } catch (err) {
-    errorLine = describe(err);
-    log.error(errorLine);
-    if (!(err instanceof HookError) && err instanceof Error && err.stack) log.error(err.stack);
-    process.exitCode = EXIT_FAILED;
+    if (quiet) {
+      log.warn(`${describe(err)}; carrying on without it`);
+    } else {
+      errorLine = describe(err);
+      log.error(errorLine);
+      if (!(err instanceof HookError) && err instanceof Error && err.stack) log.error(err.stack);
+      process.exitCode = EXIT_FAILED;
+    }
   }
   await log.close();
   process.stderr.write(log.stderrText(errorLine));

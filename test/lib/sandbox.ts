@@ -472,9 +472,11 @@ export interface Sandbox {
   vm: string
   /** A further namespace of this sandbox (a router, a far host), lo up; removed with the sandbox. */
   addNamespace(role: string): Promise<string>
-  /** A VM NIC: veth `tap` in the host namespace (as libvirt's vnetN), `vmIf` in the VM namespace. */
-  addVmNic(tap: string, vmIf: string): Promise<void>
-  /** Runs a device hook as VDSM does: the XML in the file named by _hook_domxml, read back after (env: VDSM's extra variables, e.g. an OVN NIC's). */
+  /** The namespace of another VM of this sandbox (several VMs in one subnet need one namespace each); name: letters and digits. */
+  vmNamed(name: string): string
+  /** A VM NIC: veth `tap` in the host namespace (as libvirt's vnetN), `vmIf` in the VM namespace (default: vm). */
+  addVmNic(tap: string, vmIf: string, vm?: string): Promise<void>
+  /** Runs a device or VM hook as VDSM does: the XML in the file named by _hook_domxml, read back after (env: VDSM's extra variables, e.g. an OVN NIC's). */
   runXmlHook(hookPoint: string, xml: string, opts?: { env?: Record<string, string> }): Promise<ExecResult & { xml: string }>
   /** Runs the built vdsm-ovs CLI in the host namespace with the hook's environment. */
   runCli(args: string[], opts?: { env?: Record<string, string>; input?: string }): Promise<ExecResult>
@@ -792,11 +794,14 @@ function buildSandbox(p: {
       return ns
     },
 
-    async addVmNic(tap, vmIf) {
-      await ensureNamespace(p.vm)
+    // vho-v<name>-<id>: the harness's own naming, so that leftover cleanup knows whose it is
+    vmNamed: (name) => `${NS_PREFIX}v${name}-${p.id}`,
+
+    async addVmNic(tap, vmIf, vm = p.vm) {
+      await ensureNamespace(vm)
       // the VM holds NICs of several networks: answer ARP only on the NIC that owns the address
-      await nsRun(p.vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_ignore=1'])
-      await addVethToNs(tap, host, vmIf, p.vm)
+      await nsRun(vm, 'sysctl', ['-qw', 'net.ipv4.conf.all.arp_ignore=1'])
+      await addVethToNs(tap, host, vmIf, vm)
     },
 
     async peerEndpoint(name, vlan, cidr) {

@@ -3,7 +3,7 @@ import { capsAdditions } from '../../../src/vdsm/caps.js';
 import { parseKernelState } from '../../../src/host/kernel.js';
 import { parseBond, parseNetwork } from '../../../src/model/definitions.js';
 import type { OvsState } from '../../../src/ovs/state.js';
-import { renderOwned } from '../../../src/cli/show.js';
+import { renderMirrors, renderOwned } from '../../../src/cli/show.js';
 
 const bridge = (name: string, role?: 'bridge') =>
   ({ uuid: name, name, datapathType: 'system', stp: name === 'ovsbr-eth3', rstp: false, mcastSnooping: false,
@@ -91,4 +91,18 @@ t.test('a bond shows what its options set beyond mode and LACP, in OVS terms', a
   }), '  bond bond0: slaves eth1, eth2 (active eth2), mode active-backup, LACP off, miimon 100 ms, updelay 200 ms, downdelay 100 ms, primary eth1');
   t.equal(tuned({ otherConfig: new Map([['lacp-time', 'fast'], ['bond-detect-mode', 'carrier']]) }),
     '  bond bond0: slaves eth1, eth2 (active eth2), mode balance-tcp, LACP active, LACP time fast');
+});
+
+t.test('mirrors: the hook\'s own with their VM NIC, a gone output said so, others counted', async (t) => {
+  const owner = { vm: 'vm-1', mac: '00:1a:4a:16:01:60', network: 'blue' };
+  t.same(renderMirrors({ ports: new Map(), mirrors: [
+    { uuid: 'a', name: 'vdsm-mirror-vnet7', bridge: 'ovsbr-eth1', output: 'vnet7', vlans: [10], owner },
+    { uuid: 'b', name: 'vdsm-mirror-vnet3', bridge: 'ovsbr-eth1', vlans: [10], owner: { ...owner, vm: 'vm-2' } },
+    { uuid: 'c', name: 'span', bridge: 'br-int', output: 'tap0', vlans: [] },
+  ] }), [
+    'mirror vdsm-mirror-vnet3: network blue (VLAN 10 on ovsbr-eth1) to a port that is gone (the next mirror hook run removes it), VM vm-2 NIC 00:1a:4a:16:01:60',
+    'mirror vdsm-mirror-vnet7: network blue (VLAN 10 on ovsbr-eth1) to vnet7, VM vm-1 NIC 00:1a:4a:16:01:60',
+    'mirrors of other tools: 1 (left alone)',
+  ]);
+  t.same(renderMirrors({ ports: new Map(), mirrors: [] }), [], 'no mirrors: no lines');
 });

@@ -1,0 +1,3 @@
+import { runMirrorHook } from '../src/flow/mirror.js';
+
+void runMirrorHook('before_nic_hotunplug');
