@@ -29,12 +29,20 @@ export function renderOwned(
     const onBridge = ports.filter((p) => p.bridge === bridge.name).sort(byName);
     const uplinks = onBridge.filter((p) => p.role === 'uplink' || p.role === 'bond');
     const uplinkText = uplinks.map((p) => p.name).join(', ') || 'none';
-    lines.push(`bridge ${bridge.name}: uplink ${uplinkText}, datapath ${bridge.datapathType}, STP ${bridge.rstp ? 'RSTP' : bridge.stp ? 'on' : 'off'}`);
+    // the bridge options the hook set, in OVS's words (only the keys it owns: OVS defaults are not shown)
+    const opts = [
+      ...(bridge.mcastSnooping ? ['multicast snooping'] : []),
+      ...bridge.hookOpts.map((k) => `${k}=${bridge.otherConfig.get(k) ?? '?'}`),
+    ];
+    lines.push(`bridge ${bridge.name}: uplink ${uplinkText}, datapath ${bridge.datapathType}, STP ${bridge.rstp ? 'RSTP' : bridge.stp ? 'on' : 'off'}`
+      + (opts.length ? `, ${opts.join(', ')}` : ''));
     for (const bond of uplinks.filter((p) => p.role === 'bond')) lines.push(`  ${renderBond(bond, caps)}`);
     for (const net of onBridge.filter((p) => p.role === 'network')) {
       lines.push(`  ${renderNetwork(net, kernel, caps)}`);
       const table = renderTable(net.name, kernel);
       if (table) lines.push(`    ${table}`);
+      const shaping = caps.networks[net.name]?.hostQos?.out;
+      if (shaping) lines.push(`    host QoS out: ${renderCurves(shaping)}`);
     }
     for (const tunnel of onBridge.filter((p) => p.role === 'tunnel')) lines.push(`  ${renderTunnel(tunnel, ovs, status)}`);
   }
@@ -73,6 +81,12 @@ function renderNetwork(port: OvsPort, kernel: KernelState, caps: CapsAdditions):
   const gateway = net.gateway ? `, gateway ${net.gateway}` : '';
   const route = net.ipv4defaultroute ? ', default route' : '';
   return `network ${port.name}: ${vlan} on ${net.southbound}, ${kind}, MTU ${net.mtu}, ${link.up ? 'up' : 'DOWN'}, ${addrs}${gateway}${route}`;
+}
+
+/** hostQos curves as the Engine gives them: ul and rt in bit/s, ls a weight (recorded; OVS's htb has no weights). */
+function renderCurves(out: Record<string, { m2: number }>): string {
+  const unit: Record<string, string> = { ul: ' bit/s (cap)', rt: ' bit/s (guaranteed)', ls: ' (share)' };
+  return Object.entries(out).map(([curve, { m2 }]) => `${curve} ${m2}${unit[curve] ?? ''}`).join(', ');
 }
 
 /** The network's own routing table and its rules, as the kernel has them (the hook's only). */

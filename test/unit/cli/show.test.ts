@@ -79,6 +79,18 @@ t.test('a network whose device is missing or that the running config lacks, and 
   t.strictSame(renderOwned(empty, kernel, caps), ['no OVS bridges, bonds or networks of this hook']);
 });
 
+t.test('bridge options the hook set and a network\'s host QoS are shown, OVS defaults are not', async (t) => {
+  const tuned = { ...bridge('ovsbr-eth3', 'bridge'), mcastSnooping: true, hookOpts: ['stp-priority'],
+    otherConfig: new Map([['stp-priority', '4096'], ['mac-table-size', '9000']]) };
+  const shaped = structuredClone(caps);
+  shaped.networks['red']!.hostQos = { out: { ls: { m2: 20 }, ul: { m2: 50000000 } } };
+  const lines = renderOwned({ ...ovs, bridges: new Map([...ovs.bridges, ['ovsbr-eth3', tuned]]) }, kernel, shaped);
+  t.equal(lines.find((l) => l.startsWith('bridge ovsbr-eth3')),
+    'bridge ovsbr-eth3: uplink eth3, datapath system, STP on, multicast snooping, stp-priority=4096');
+  t.ok(lines.includes('    host QoS out: ls 20 (share), ul 50000000 bit/s (cap)'), lines.join('\n'));
+  t.notOk(lines.some((l) => l.includes('mac-table-size')), 'a key the hook did not set');
+});
+
 t.test('a bond shows what its options set beyond mode and LACP, in OVS terms', async (t) => {
   const tuned = (extra: object) => {
     const ports = new Map(ovs.ports);
