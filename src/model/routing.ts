@@ -7,6 +7,7 @@
  * the host's default route. Pure: what the tables and rules should be.
  */
 import type { NetworkDef } from './definitions.js';
+import { subnetOf } from './ipv4.js';
 
 /** Rule priority VDSM gives these rules (below the main table's 32766). */
 export const RULE_PRIORITY = 3200;
@@ -49,14 +50,6 @@ export interface SourceRoute {
   table: number;
   routes: TableRoute[];
   rules: RoutingRule[];
-}
-
-/** The subnet of an address, "a.b.c.d/len" with the host bits cleared. */
-export function subnetOf(address: string, prefix: number): string {
-  const n = address.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  const net = (n & mask) >>> 0;
-  return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${prefix}`;
 }
 
 /** The table of a network: the Adler-32 of its name (its device's name, which is its name on OVS). */

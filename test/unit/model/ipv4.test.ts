@@ -1,5 +1,5 @@
 import t from 'tap';
-import { checkIPv4, netmaskToPrefix, prefixToNetmask } from '../../../src/model/ipv4.js';
+import { checkIPv4, netmaskToPrefix, prefixToNetmask, subnetOf } from '../../../src/model/ipv4.js';
 import { assertInvalid } from '../fixtures/invalid.js';
 
 const S = "network 'red'";
@@ -30,4 +30,12 @@ t.test('prefixToNetmask is the inverse', async (t) => {
   t.equal(prefixToNetmask(32), '255.255.255.255');
   t.equal(prefixToNetmask(0), '0.0.0.0');
   t.equal(prefixToNetmask(9), '255.128.0.0');
+});
+
+t.test('subnetOf: host bits cleared', async (t) => {
+  t.equal(subnetOf('192.0.2.77', 24), '192.0.2.0/24');
+  t.equal(subnetOf('10.62.0.129', 25), '10.62.0.128/25');
+  t.equal(subnetOf('255.255.255.255', 0), '0.0.0.0/0');
+  t.equal(subnetOf('203.0.113.9', 32), '203.0.113.9/32');
+  t.equal(subnetOf('172.31.255.1', 12), '172.16.0.0/12');
 });
