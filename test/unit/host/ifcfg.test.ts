@@ -3,22 +3,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { DesiredState, HostFacts } from '../../../src/model/desired.js';
+import type { DesiredState } from '../../../src/model/desired.js';
 import { InvalidRequest } from '../../../src/runtime/errors.js';
 import {
   IFCFG_HEADER, ifcfgChanges, ifcfgSet, isHookIfcfg, readIfcfgDir, renderIfcfg, renderRouteFiles, shellValue,
 } from '../../../src/host/ifcfg.js';
 import type { Attrs } from '../../../src/model/definitions.js';
-import { desiredOn } from '../fixtures/desired.js';
+import { desiredOn, hostWith } from '../fixtures/desired.js';
 
 const OVS = { ovs: 'true' };
-const HOST: HostFacts = {
-  links: new Set(['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5', 'e=6', 'e7']),
-  linkKinds: new Map(),
-  strayTaps: new Set(),
-  foreignOvs: new Set(),
-  ownDevices: new Set(),
-};
+const HOST = hostWith(['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5', 'e=6', 'e7']);
 const tmp = mkdtempSync(join(tmpdir(), 'vho-ifcfg-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 

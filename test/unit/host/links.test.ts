@@ -1,18 +1,16 @@
 import t from 'tap';
-import type { DesiredState, HostFacts } from '../../../src/model/desired.js';
+import type { DesiredState } from '../../../src/model/desired.js';
 import type { DhcpRun } from '../../../src/host/dhcp.js';
 import type { Ipv6Conf, KernelLink, KernelState } from '../../../src/host/kernel.js';
 import { planLinks, renderLeftovers, renderLinks, type LinkPlan } from '../../../src/host/links.js';
 import type { MtuRestore } from '../../../src/ovs/planner.js';
 import type { Attrs } from '../../../src/model/definitions.js';
-import { desiredOn } from '../fixtures/desired.js';
+import { desiredOn, hostWith } from '../fixtures/desired.js';
 
 const OVS = { ovs: 'true' };
 const BOND0 = { nics: ['eth1', 'eth2'], options: 'custom=ovs:True' };
 
-const LINKS_HOST: HostFacts = {
-  links: new Set(['eth0', 'eth1', 'eth2', 'eth3']), linkKinds: new Map(), strayTaps: new Set(), foreignOvs: new Set(), ownDevices: new Set(),
-};
+const LINKS_HOST = hostWith(['eth0', 'eth1', 'eth2', 'eth3']);
 const desired = (nets: Record<string, Attrs>, bonds: Record<string, Attrs> = {}): DesiredState => desiredOn(LINKS_HOST, nets, bonds);
 
 /** Red's own routing table (42402108: Python's zlib.adler32(b'red')) and rules, as RED_STATIC has them once set. */

@@ -1,11 +1,9 @@
 import t from 'tap';
 import { planNat, renderRuleset, type NatObserved } from '../../../src/host/nat.js';
-import type { DesiredState, HostFacts } from '../../../src/model/desired.js';
-import { desiredOn } from '../fixtures/desired.js';
+import type { DesiredState } from '../../../src/model/desired.js';
+import { desiredOn, hostWith } from '../fixtures/desired.js';
 
-const HOST: HostFacts = {
-  links: new Set(['eth1']), foreignOvs: new Set(), ownDevices: new Set(), linkKinds: new Map(), strayTaps: new Set(),
-};
+const HOST = hostWith(['eth1']);
 const nat = (ipaddr: string, prefix: string) => ({ bridged: 'true', ipaddr, prefix, custom: { ovs: 'true', ovs_nat: 'true' } });
 const withNat = (): DesiredState => desiredOn(HOST, { natnet: nat('10.70.0.1', '24') });
 const none = (): DesiredState => desiredOn(HOST, {});

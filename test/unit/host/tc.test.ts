@@ -1,12 +1,9 @@
 import t from 'tap';
 import { parseTcFilters, planTc } from '../../../src/host/tc.js';
 import { vlanBytecode } from '../../../src/model/host-qos.js';
-import { desiredOn } from '../fixtures/desired.js';
+import { desiredOn, hostWith } from '../fixtures/desired.js';
 
-const HOST = {
-  links: new Set(['eth1', 'eth2', 'eth3']), foreignOvs: new Set<string>(), ownDevices: new Set<string>(),
-  linkKinds: new Map<string, string>(), strayTaps: new Set<string>(),
-};
+const HOST = hostWith(['eth1', 'eth2', 'eth3']);
 const QOS = { out: { ul: { m2: 1000000 } } };
 const OVS = { ovs: 'true' };
 

@@ -7,16 +7,11 @@ import type { RunningConfig } from '../../../src/vdsm/running-config.js';
 import { assertInvalid } from '../fixtures/invalid.js';
 import type { InvalidRequest } from '../../../src/runtime/errors.js';
 import { fixtureJson } from '../../lib/fixtures.js';
+import { hostWith } from '../fixtures/desired.js';
 
 const OVS = { ovs: 'true' };
 const OVS_BOND = 'custom=ovs:True';
-const HOST: HostFacts = {
-  links: new Set(['lo', 'eth0', 'eth1', 'eth2', 'eth3', 'eth4']),
-  linkKinds: new Map(),
-  strayTaps: new Set(),
-  foreignOvs: new Set(['br-int', 'patch-tun']),
-  ownDevices: new Set(),
-};
+const HOST = hostWith(['lo', 'eth0', 'eth1', 'eth2', 'eth3', 'eth4'], { foreignOvs: new Set(['br-int', 'patch-tun']) });
 
 /**
  * buildDesired from literal running-config entries and request entries

@@ -1,20 +1,14 @@
 import t, { type Test } from 'tap';
-import type { DesiredState, HostFacts } from '../../../src/model/desired.js';
+import type { DesiredState } from '../../../src/model/desired.js';
 import type { Attrs } from '../../../src/model/definitions.js';
 import { ORIG_MTU_KEY, type OvsState, type Role } from '../../../src/ovs/state.js';
 import { planTransaction, type TransactionPlan } from '../../../src/ovs/planner.js';
 import type { Command } from '../../../src/ovs/vsctl.js';
-import { desiredOn } from '../fixtures/desired.js';
+import { desiredOn, hostWith } from '../fixtures/desired.js';
 
 const OVS = { ovs: 'true' };
 const MARK = (role: Role) => `external_ids:vdsm-hook-ovs=${role}`;
-const HOST: HostFacts = {
-  links: new Set(['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5']),
-  linkKinds: new Map(),
-  strayTaps: new Set(),
-  foreignOvs: new Set(['br-int', 'patch-tun']),
-  ownDevices: new Set(),
-};
+const HOST = hostWith(['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5'], { foreignOvs: new Set(['br-int', 'patch-tun']) });
 /** eth<N> has MTU 1500 and MAC 52:54:00:00:00:0<N> */
 const KERNEL = new Map([1, 2, 3, 4, 5].map((n) => [`eth${n}`, { mtu: 1500, mac: `52:54:00:00:00:0${n}` }]));
 const plans: TransactionPlan[] = [];
